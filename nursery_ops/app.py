@@ -1,0 +1,129 @@
+"""create_app(): routers, error pages, security headers, static files."""
+
+import logging
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from urllib.parse import quote
+
+from nursery_ops.auth.csrf import verify_csrf
+from nursery_ops.db import build_engine
+from nursery_ops.i18n import N_
+from nursery_ops.errors import CsrfFailed, Forbidden, LoginRequired, NotFound
+from nursery_ops.settings import PROJECT_ROOT, Settings, get_settings
+from nursery_ops.templating import is_htmx, render
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"status_code": status_code, "title": title, "message": message},
+        status_code=status_code,
+    )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired):
+        target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _exc: Forbidden):
+        return _error_page(request, 403, N_("Not allowed"), N_("Your account may not open this page."))
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed):
+        return _error_page(
+            request, 403,
+            N_("Form expired"),
+            N_("This form was open too long or came from elsewhere. Go back, reload the page and try again."),
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, _exc: NotFound):
+        return _error_page(request, 404, N_("Not found"), N_("There is nothing here, or it is not yours to see."))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, _exc: RequestValidationError):
+        # Path and query parameters of the wrong shape (e.g. /children/abc) name nothing that exists.
+        return _error_page(request, 404, N_("Not found"), N_("There is nothing here, or it is not yours to see."))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404:
+            return _error_page(request, 404, N_("Not found"), N_("There is nothing here, or it is not yours to see."))
+        if exc.status_code == 405:
+            return _error_page(request, 405, N_("Not allowed"), N_("This address does not accept that kind of request."))
+        if exc.status_code == 413:
+            return _error_page(request, 413, N_("Too large"), N_("The file is larger than allowed."))
+        return _error_page(request, exc.status_code, N_("Error"), N_("The request could not be completed."))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error_page(request, 500, N_("Something went wrong"),
+            N_("Nothing was saved. Please try again; if it happens again, tell the director."),)
+
+
+def install_security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            # Pages carry children's data: never kept by the browser or a proxy.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    from nursery_ops.auth.routes import router as auth_router
+    from nursery_ops.children.routes import router as children_router
+    from nursery_ops.dashboard.routes import router as dashboard_router
+    from nursery_ops.rooms.routes import router as rooms_router
+    from nursery_ops.staff.routes import router as staff_router
+    from nursery_ops.health.routes import router as health_router
+    from nursery_ops.family.routes import router as family_router
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="nursery_ops",
+        docs_url="/docs" if settings.debug else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.debug else None,
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine or build_engine(settings.database_url)
+    install_error_pages(app)
+    install_security_headers(app)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    for router in (
+        auth_router,
+        dashboard_router,
+        rooms_router,
+        children_router,
+        staff_router,
+        health_router,
+        family_router,
+    ):
+        app.include_router(router)
+    return app

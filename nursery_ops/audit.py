@@ -1,0 +1,72 @@
+"""The audit log: append-only, written in the same transaction as the change.
+
+Every change to child, health, money or access data, every override of a BLOCK
+rule, and every staff read of a health record is recorded here.
+"""
+
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, Session, SQLModel
+
+from nursery_ops.clock import utcnow
+from nursery_ops.db import UtcDateTime
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    action: str = Field(max_length=64, index=True)
+    entity: str = Field(max_length=64)
+    entity_id: int | None = None
+    child_id: int | None = Field(default=None, index=True)
+    before: dict | None = Field(default=None, sa_type=JSON)
+    after: dict | None = Field(default=None, sa_type=JSON)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: SQLModel | None, *, exclude: set[str] = frozenset()) -> dict | None:
+    """The row's columns as JSON-ready values (secrets excluded by the caller)."""
+    if row is None:
+        return None
+    return {key: _plain(value) for key, value in row.model_dump().items() if key not in exclude}
+
+
+def record(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    row: SQLModel,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    child_id: int | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session's transaction (flushes so ids exist)."""
+    session.flush()
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        entity=row.__tablename__,
+        entity_id=getattr(row, "id", None),
+        child_id=child_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,84 @@
+"""Who may use each route — declared on the route, checked here, in one place.
+
+Every route takes one of these as a parameter (or in `dependencies=`); a test
+walks the app's routes and fails on any route without one.
+
+    person: Director            # director only
+    person: Staff               # director, caregiver or health officer
+    person: SignedIn            # anyone signed in (parents too)
+    _: Public                   # no sign-in needed (login page, /healthz)
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from nursery_ops.auth.models import STAFF_ROLES, Role
+from nursery_ops.auth.service import CurrentPerson, load_session, touch_session
+from nursery_ops.db import open_session
+from nursery_ops.errors import Forbidden, LoginRequired
+from nursery_ops.settings import get_settings
+
+SESSION_COOKIE = "nursery_session"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One database session per request; requests that may write open a write transaction."""
+    session = open_session(request.app.state.engine, write=request.method in UNSAFE)
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def current_person(request: Request, session: DbSession) -> CurrentPerson | None:
+    """The signed-in person, or None; remembered on request.state for templates."""
+    if hasattr(request.state, "me"):
+        return request.state.me
+    me = load_session(session, request.cookies.get(SESSION_COOKIE), get_settings())
+    if me is not None and me.needs_touch:
+        if request.method in UNSAFE:
+            # Already in a write transaction: touch there (a second writer would wait on it).
+            touch_session(session, me.session_token_hash)
+        else:
+            with open_session(request.app.state.engine, write=True) as writer:
+                touch_session(writer, me.session_token_hash)
+                writer.commit()
+    request.state.me = me
+    return me
+
+
+def require(*roles: Role):
+    """A dependency admitting signed-in people holding any of `roles` (all signed-in if none)."""
+
+    def dependency(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson:
+        if me is None:
+            raise LoginRequired()
+        if roles and not me.has(*roles):
+            raise Forbidden()
+        return me
+
+    dependency.access_rule = ", ".join(sorted(roles)) or "signed-in"
+    return dependency
+
+
+def public(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson | None:
+    return me
+
+
+public.access_rule = "public"
+
+Director = Annotated[CurrentPerson, Depends(require(Role.director))]
+Staff = Annotated[CurrentPerson, Depends(require(*STAFF_ROLES))]
+RoomStaff = Annotated[CurrentPerson, Depends(require(Role.director, Role.caregiver))]
+HealthStaff = Annotated[CurrentPerson, Depends(require(Role.director, Role.health))]
+Parent = Annotated[CurrentPerson, Depends(require(Role.parent))]
+SignedIn = Annotated[CurrentPerson, Depends(require())]
+Public = Annotated[CurrentPerson | None, Depends(public)]

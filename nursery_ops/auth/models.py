@@ -1,0 +1,73 @@
+"""People, their roles, and their sign-in sessions."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from nursery_ops.clock import utcnow
+from nursery_ops.db import UtcDateTime, enum_type
+
+
+class Role(StrEnum):
+    """What a person may do in the app; one person may hold several."""
+
+    director = "director"  # 园长 / 负责人
+    caregiver = "caregiver"  # 保育人员
+    health = "health"  # 保健人员
+    parent = "parent"  # 家长 / 监护人
+
+
+STAFF_ROLES = frozenset({Role.director, Role.caregiver, Role.health})
+
+
+class Person(SQLModel, table=True):
+    """Someone who signs in: a member of staff, a guardian, or both."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=100)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    phone: str | None = Field(default=None, max_length=32)
+    locale: str | None = Field(default=None, max_length=8)
+    active: bool = Field(default=True)
+    guardian_id: int | None = Field(default=None, foreign_key="guardian.id", index=True)
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    deactivated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class PersonRole(SQLModel, table=True):
+    __tablename__ = "person_role"
+    __table_args__ = (UniqueConstraint("person_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: Role = Field(sa_type=enum_type(Role))
+
+
+class LoginSession(SQLModel, table=True):
+    """A server-side session: the cookie holds a random token, the table its SHA-256."""
+
+    __tablename__ = "login_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    user_agent: str | None = Field(default=None, max_length=255)
+    address: str | None = Field(default=None, max_length=64)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, kept for throttling by account and by address."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)

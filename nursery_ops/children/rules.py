@@ -1,0 +1,151 @@
+"""Age, band and room rules (DOMAIN.md "Age bands and rooms"). Plain functions: no DB, no HTTP."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from nursery_ops.i18n import N_
+from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.rooms.models import RoomType
+
+
+class AgeBand(StrEnum):
+    too_young = "too_young"  # under 6 months: not admitted
+    infant = "infant"  # 乳儿 [6, 12)
+    toddler = "toddler"  # 托小 [12, 24)
+    older = "older"  # 托大 [24, 36)
+    aged_out = "aged_out"  # 36 months: moves on to kindergarten
+
+
+def last_day_of_month(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def completed_months(birth_date: date, on: date) -> int:
+    """Age in completed calendar months on a date.
+
+    A month is complete on the same day-of-month as the birth, or on the last day
+    of a shorter month (born 31 January → one month on 28/29 February; born
+    29 February → twelve months on 28 February of a common year).
+    """
+    if on < birth_date:
+        raise ValueError("date before birth")
+    months = (on.year - birth_date.year) * 12 + (on.month - birth_date.month)
+    if on.day < birth_date.day and on.day != last_day_of_month(on.year, on.month):
+        months -= 1
+    return months
+
+
+def date_at_months(birth_date: date, months: int) -> date:
+    """The day a child completes `months` months (inverse of completed_months)."""
+    total = birth_date.month - 1 + months
+    year, month = birth_date.year + total // 12, total % 12 + 1
+    return date(year, month, min(birth_date.day, last_day_of_month(year, month)))
+
+
+def age_band(months: int, policy: Policy) -> AgeBand:
+    """Half-open bands: 乳儿 [6,12), 托小 [12,24), 托大 [24,36)."""
+    if months < policy.admission_min_months:
+        return AgeBand.too_young
+    if months < policy.toddler_from_months:
+        return AgeBand.infant
+    if months < policy.older_from_months:
+        return AgeBand.toddler
+    if months < policy.ages_out_months:
+        return AgeBand.older
+    return AgeBand.aged_out
+
+
+BAND_ROOM = {AgeBand.infant: RoomType.infant, AgeBand.toddler: RoomType.toddler, AgeBand.older: RoomType.older}
+
+
+def room_type_cap(room_type: RoomType, policy: Policy) -> int:
+    return {
+        RoomType.infant: policy.infant_room_cap,
+        RoomType.toddler: policy.toddler_room_cap,
+        RoomType.older: policy.older_room_cap,
+        RoomType.mixed: policy.mixed_room_cap,
+    }[room_type]
+
+
+def room_months(room_type: RoomType, policy: Policy) -> tuple[int, int]:
+    """The ages a room takes, as a half-open range of completed months."""
+    return {
+        RoomType.infant: (policy.admission_min_months, policy.toddler_from_months),
+        RoomType.toddler: (policy.toddler_from_months, policy.older_from_months),
+        RoomType.older: (policy.older_from_months, policy.ages_out_months),
+        RoomType.mixed: (policy.mixed_room_min_months, policy.ages_out_months),
+    }[room_type]
+
+
+def age_fits_room(months: int, room_type: RoomType, policy: Policy) -> Decision | None:
+    """BLOCK outside the room's ages (and under 6 / 36 and over for any room)."""
+    if months < policy.admission_min_months:
+        return Decision(Mode.block, N_("Children under {months} months are not admitted."), {"months": policy.admission_min_months})
+    if months >= policy.ages_out_months:
+        return Decision(
+            Mode.block,
+            N_("At {months} months a child moves on to kindergarten and cannot be enrolled."),
+            {"months": policy.ages_out_months},
+        )
+    low, high = room_months(room_type, policy)
+    if not low <= months < high:
+        return Decision(
+            Mode.block,
+            N_("This room takes children from {low} to under {high} months; the child will be {months} months old."),
+            {"low": low, "high": high, "months": months},
+        )
+    return None
+
+
+def room_has_place(occupied: int, capacity: int) -> Decision | None:
+    """BLOCK when one more child would exceed the room's capacity."""
+    if occupied + 1 > capacity:
+        return Decision(
+            Mode.block,
+            N_("This room is full: {occupied} of {capacity} places are taken."),
+            {"occupied": occupied, "capacity": capacity},
+        )
+    return None
+
+
+def capacity_within_type(capacity: int, room_type: RoomType, policy: Policy) -> Decision | None:
+    cap = room_type_cap(room_type, policy)
+    if capacity < 1 or capacity > cap:
+        return Decision(Mode.block, N_("A room of this type holds 1 to {cap} children."), {"cap": cap})
+    return None
+
+
+@dataclass(frozen=True)
+class BandChange:
+    """A child about to leave its band (or age out), with where they should go."""
+
+    on: date
+    next_band: AgeBand
+    suggested_room_type: RoomType | None
+
+
+def upcoming_band_change(birth_date: date, today: date, policy: Policy) -> BandChange | None:
+    """WARN within `band_change_warning_days` of a band change or of turning 36 months."""
+    months = completed_months(birth_date, today)
+    band = age_band(months, policy)
+    boundaries = {
+        AgeBand.too_young: policy.admission_min_months,
+        AgeBand.infant: policy.toddler_from_months,
+        AgeBand.toddler: policy.older_from_months,
+        AgeBand.older: policy.ages_out_months,
+    }
+    if band not in boundaries:
+        return None
+    change_on = date_at_months(birth_date, boundaries[band])
+    if change_on - today > timedelta(days=policy.band_change_warning_days):
+        return None
+    next_band = age_band(boundaries[band], policy)
+    return BandChange(on=change_on, next_band=next_band, suggested_room_type=BAND_ROOM.get(next_band))
+
+
+def fits_after_change(room_type: RoomType, change: BandChange, birth_date: date, policy: Policy) -> bool:
+    """Whether the child can stay in a room of this type after the change (mixed rooms span bands)."""
+    months = completed_months(birth_date, change.on)
+    return age_fits_room(months, room_type, policy) is None

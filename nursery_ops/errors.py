@@ -1,0 +1,17 @@
+"""Exceptions that end a request with a page of their own (handled in app.py)."""
+
+
+class LoginRequired(Exception):
+    """Anonymous where a signed-in person is needed → redirect to /login."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this role may not do this → 403."""
+
+
+class NotFound(Exception):
+    """Unknown id, or one this person may not know exists → 404."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing request without a valid CSRF token → 403."""

@@ -1,0 +1,33 @@
+"""Health records kept for each child."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from nursery_ops.clock import utcnow
+from nursery_ops.db import UtcDateTime, enum_type
+
+
+class ExamKind(StrEnum):
+    entry = "entry"  # 入托体检
+    periodic = "periodic"  # 定期体检
+    return_after_absence = "return"  # after 3 months away
+
+
+class HealthExam(SQLModel, table=True):
+    """A health exam done by a medical institution."""
+
+    __tablename__ = "health_exam"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    kind: ExamKind = Field(sa_type=enum_type(ExamKind))
+    exam_date: date
+    institution: str = Field(max_length=100)
+    passed: bool
+    notes: str = Field(default="", max_length=1000)
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    void_reason: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,53 @@
+"""Process settings, read from the environment (pydantic-settings).
+
+Domain rule numbers (ratios, caps, thresholds) are not here: they live in
+`nursery_ops.policy`, each with its default and its source, and can be changed
+by the director at run time.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'nursery.db'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pass@host/db",
+    )
+    secret_key: str = Field(
+        default="dev-only-change-me",
+        description="Signs CSRF tokens; set a long random value in production.",
+    )
+    data_dir: Path = Field(default=VAR_DIR, description="Uploaded photos and backups live here, outside the web root.")
+    time_zone: str = Field(default="Asia/Shanghai", description="The nursery's time zone: dates are calendar dates here.")
+    default_locale: str = Field(default="zh_CN", description="UI language when the browser asks for none we speak.")
+    cookie_secure: bool = Field(default=False, description="Send cookies only over HTTPS (turn on behind TLS).")
+    session_idle_minutes: int = Field(default=120, description="Sign out after this long without a request.")
+    session_absolute_hours: int = Field(default=12, description="Sign out this long after signing in, whatever happens.")
+    login_max_failures: int = Field(default=5, description="Failed sign-ins per account or address before a pause.")
+    login_lockout_minutes: int = Field(default=15, description="Window and pause for sign-in throttling.")
+    photo_max_bytes: int = Field(default=8 * 1024 * 1024, description="Largest photo upload accepted.")
+    debug: bool = Field(default=False, description="Shows the OpenAPI docs at /docs; never in production.")
+    workers: int = Field(default=1, description="uvicorn worker processes for `serve`.")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

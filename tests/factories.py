@@ -1,0 +1,145 @@
+"""Small factories for the people and places tests need (no global fixture file)."""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlmodel import Session
+
+from nursery_ops.auth.models import Person, Role
+from nursery_ops.auth.service import hash_password, set_roles
+from nursery_ops.children.models import (
+    CareType,
+    Child,
+    ChildGuardian,
+    Enrolment,
+    EnrolmentStatus,
+    Guardian,
+    Sex,
+    TrustedAdult,
+    VaccinationStatus,
+)
+from nursery_ops.children.rules import last_day_of_month
+from nursery_ops.clock import local_today
+from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
+
+PASSWORD = "correct-horse-42"
+
+
+@lru_cache
+def password_hash() -> str:
+    # One argon2 hash for every test person keeps the suite fast.
+    return hash_password(PASSWORD)
+
+
+def make_person(session: Session, username: str, *roles: Role, full_name: str | None = None, **fields) -> Person:
+    person = Person(username=username, full_name=full_name or username.title(), password_hash=password_hash(), **fields)
+    session.add(person)
+    session.flush()
+    set_roles(session, person, set(roles))
+    session.flush()
+    return person
+
+
+def make_room(session: Session, name: str, room_type: RoomType = RoomType.toddler, capacity: int | None = None) -> Room:
+    caps = {RoomType.infant: 10, RoomType.toddler: 15, RoomType.older: 20, RoomType.mixed: 18}
+    room = Room(name=name, room_type=room_type, capacity=capacity or caps[room_type])
+    session.add(room)
+    session.flush()
+    return room
+
+
+def assign(session: Session, room: Room, person: Person) -> None:
+    session.add(RoomCaregiver(room_id=room.id, person_id=person.id))
+    session.flush()
+
+
+def birth_for_months(months: int, on: date | None = None) -> date:
+    """A birth date that makes a child `months` months and ten days old on `on`."""
+    on = on or local_today()
+    total = on.year * 12 + on.month - 1 - months
+    year, month = total // 12, total % 12 + 1
+    return date(year, month, min(on.day, last_day_of_month(year, month))) - timedelta(days=10)
+
+
+def make_child(session: Session, full_name: str, months: int = 18, **fields) -> Child:
+    child = Child(full_name=full_name, sex=fields.pop("sex", Sex.female), birth_date=fields.pop("birth_date", birth_for_months(months)), **fields)
+    session.add(child)
+    session.flush()
+    return child
+
+
+def make_guardian(
+    session: Session, child: Child, full_name: str, relation: str = "母亲", phone: str = "13800138000", **link
+) -> Guardian:
+    guardian = Guardian(full_name=full_name, phone=phone)
+    session.add(guardian)
+    session.flush()
+    link_guardian(session, child, guardian, relation, **link)
+    return guardian
+
+
+def link_guardian(session: Session, child: Child, guardian: Guardian, relation: str = "母亲", **link) -> ChildGuardian:
+    row = ChildGuardian(child_id=child.id, guardian_id=guardian.id, relation=relation, **link)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_trusted_adult(session: Session, child: Child, full_name: str = "王奶奶", **fields) -> TrustedAdult:
+    adult = TrustedAdult(
+        child_id=child.id,
+        full_name=full_name,
+        relation=fields.pop("relation", "奶奶"),
+        phone=fields.pop("phone", "13900139000"),
+        **fields,
+    )
+    session.add(adult)
+    session.flush()
+    return adult
+
+
+def enrol(
+    session: Session,
+    child: Child,
+    room: Room | None,
+    care_type: CareType = CareType.full_day,
+    status: EnrolmentStatus = EnrolmentStatus.enrolled,
+    start_date: date | None = None,
+    **fields,
+) -> Enrolment:
+    start = start_date or local_today() - timedelta(days=30)
+    enrolment = Enrolment(
+        child_id=child.id,
+        room_id=room.id if room else None,
+        status=status,
+        care_type=care_type,
+        schedule_days=fields.pop("schedule_days", "12345"),
+        applied_on=fields.pop("applied_on", start - timedelta(days=14)),
+        start_date=start,
+        **fields,
+    )
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def complete_admission(session: Session, child: Child, enrolment: Enrolment, guardian: Guardian) -> None:
+    """Everything DOMAIN.md asks before the first check-in."""
+    enrolment.agreement_signed_on = enrolment.start_date - timedelta(days=7)
+    child.vaccination_status = VaccinationStatus.sighted
+    child.vaccination_checked_on = enrolment.start_date - timedelta(days=7)
+    child.consent_on = enrolment.start_date - timedelta(days=7)
+    child.consent_guardian_id = guardian.id
+    session.add(
+        HealthExam(
+            child_id=child.id,
+            kind=ExamKind.entry,
+            exam_date=enrolment.start_date - timedelta(days=10),
+            institution="市妇幼保健院",
+            passed=True,
+        )
+    )
+    make_trusted_adult(session, child, emergency_contact=True)
+    session.add_all([enrolment, child])
+    session.flush()
