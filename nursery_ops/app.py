@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.staff.routes import router as staff_router
     from nursery_ops.health.routes import router as health_router
     from nursery_ops.family.routes import router as family_router
+    from nursery_ops.enrolment.routes import router as enrolment_router
+    from nursery_ops.photos.routes import router as photos_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -124,6 +126,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         staff_router,
         health_router,
         family_router,
+        enrolment_router,
+        photos_router,
     ):
         app.include_router(router)
     return app

@@ -3,6 +3,7 @@
 from nursery_ops import audit, policy  # noqa: F401
 from nursery_ops.auth import models as auth_models  # noqa: F401
 from nursery_ops.children import models as children_models  # noqa: F401
+from nursery_ops.enrolment import models as enrolment_models  # noqa: F401
 from nursery_ops.health import models as health_models  # noqa: F401
 from nursery_ops.photos import models as photos_models  # noqa: F401
 from nursery_ops.rooms import models as rooms_models  # noqa: F401

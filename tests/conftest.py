@@ -24,6 +24,7 @@ from nursery_ops.auth.models import Person, Role
 from nursery_ops.auth.service import start_session
 from nursery_ops.db import build_engine
 from nursery_ops.settings import get_settings
+from nursery_ops.templating import LOCALE_COOKIE
 from tests import factories as f
 
 REQUIRED = os.environ.get("NURSERY_REQUIRE_ALL") == "1"
@@ -86,8 +87,10 @@ def app(engine):
 class Client:
     """A browser stand-in: keeps cookies, sends the CSRF token with every form."""
 
-    def __init__(self, app, person: Person | None = None, engine: Engine | None = None):
+    def __init__(self, app, person: Person | None = None, engine: Engine | None = None, locale: str = "en"):
         self.http = TestClient(app, base_url="http://testserver", follow_redirects=False)
+        # Tests read English text; tests/test_i18n.py checks the Chinese pages.
+        self.http.cookies.set(LOCALE_COOKIE, locale)
         self.http.cookies.set(csrf.COOKIE, "test-csrf-cookie")
         self.token = csrf._sign("test-csrf-cookie")
         self.person = person

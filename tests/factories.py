@@ -7,17 +7,8 @@ from sqlmodel import Session
 
 from nursery_ops.auth.models import Person, Role
 from nursery_ops.auth.service import hash_password, set_roles
-from nursery_ops.children.models import (
-    CareType,
-    Child,
-    ChildGuardian,
-    Enrolment,
-    EnrolmentStatus,
-    Guardian,
-    Sex,
-    TrustedAdult,
-    VaccinationStatus,
-)
+from nursery_ops.children.models import Child, ChildGuardian, Guardian, Sex, TrustedAdult, VaccinationStatus
+from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.children.rules import last_day_of_month
 from nursery_ops.clock import local_today
 from nursery_ops.health.models import ExamKind, HealthExam
