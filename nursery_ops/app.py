@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.family.routes import router as family_router
     from nursery_ops.enrolment.routes import router as enrolment_router
     from nursery_ops.photos.routes import router as photos_router
+    from nursery_ops.policy.routes import router as policy_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         family_router,
         enrolment_router,
         photos_router,
+        policy_router,
     ):
         app.include_router(router)
     return app

@@ -5,11 +5,13 @@ Domain rule numbers (ratios, caps, thresholds) are not here: they live in
 by the director at run time.
 """
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +26,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user:pass@host/db",
     )
     secret_key: str = Field(
-        default="dev-only-change-me",
-        description="Signs CSRF tokens; set a long random value in production.",
+        default="",
+        description="Signs CSRF tokens. When unset, a random key is made once and kept in DATA_DIR/secret_key.",
     )
     data_dir: Path = Field(default=VAR_DIR, description="Uploaded photos and backups live here, outside the web root.")
     time_zone: str = Field(default="Asia/Shanghai", description="The nursery's time zone: dates are calendar dates here.")
@@ -39,6 +41,12 @@ class Settings(BaseSettings):
     debug: bool = Field(default=False, description="Shows the OpenAPI docs at /docs; never in production.")
     workers: int = Field(default=1, description="uvicorn worker processes for `serve`.")
 
+    @model_validator(mode="after")
+    def _ensure_secret_key(self) -> "Settings":
+        if not self.secret_key:
+            self.secret_key = stored_secret_key(self.data_dir)
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
@@ -46,6 +54,19 @@ class Settings(BaseSettings):
     @property
     def photo_dir(self) -> Path:
         return self.data_dir / "photos"
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """The installation's own random key: every worker and restart reads the same file."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another worker made it first
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -90,15 +90,19 @@ class Client:
     def __init__(self, app, person: Person | None = None, engine: Engine | None = None, locale: str = "en"):
         self.http = TestClient(app, base_url="http://testserver", follow_redirects=False)
         # Tests read English text; tests/test_i18n.py checks the Chinese pages.
-        self.http.cookies.set(LOCALE_COOKIE, locale)
-        self.http.cookies.set(csrf.COOKIE, "test-csrf-cookie")
-        self.token = csrf._sign("test-csrf-cookie")
+        self.http.cookies.set(LOCALE_COOKIE, locale, domain="testserver.local")
+        self.http.cookies.set(csrf.COOKIE, "test-csrf-cookie", domain="testserver.local")
         self.person = person
         if person is not None:
             with Session(engine) as session:
                 token = start_session(session, person, "pytest", "testclient")
                 session.commit()
-            self.http.cookies.set(SESSION_COOKIE, token)
+            self.http.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+
+    @property
+    def token(self) -> str:
+        """The form token for the CSRF cookie this browser holds now (it changes at sign-in)."""
+        return csrf._sign(self.http.cookies.get(csrf.COOKIE))
 
     def get(self, url: str, **kwargs):
         return self.http.get(url, **kwargs)

@@ -31,7 +31,8 @@ def get_session(request: Request) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
+        # close() ends an uncommitted transaction without expiring loaded rows, so an
+        # error page can still show the signed-in person after the session is gone.
         session.close()
 
 
