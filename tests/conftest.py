@@ -87,10 +87,11 @@ def app(engine):
 class Client:
     """A browser stand-in: keeps cookies, sends the CSRF token with every form."""
 
-    def __init__(self, app, person: Person | None = None, engine: Engine | None = None, locale: str = "en"):
+    def __init__(self, app, person: Person | None = None, engine: Engine | None = None, locale: str | None = "en"):
         self.http = TestClient(app, base_url="http://testserver", follow_redirects=False)
         # Tests read English text; tests/test_i18n.py checks the Chinese pages.
-        self.http.cookies.set(LOCALE_COOKIE, locale, domain="testserver.local")
+        if locale:
+            self.http.cookies.set(LOCALE_COOKIE, locale, domain="testserver.local")
         self.http.cookies.set(csrf.COOKIE, "test-csrf-cookie", domain="testserver.local")
         self.person = person
         if person is not None:
@@ -163,8 +164,8 @@ def world(session) -> World:
 def client_for(app, engine):
     """client_for(person) → a Client signed in as that person; client_for(None) → anonymous."""
 
-    def make(person: Person | None = None) -> Client:
-        return Client(app, person, engine)
+    def make(person: Person | None = None, locale: str | None = "en") -> Client:
+        return Client(app, person, engine, locale)
 
     return make
 
