@@ -173,3 +173,32 @@ def client_for(app, engine):
 @pytest.fixture
 def anonymous(client_for) -> Client:
     return client_for(None)
+
+
+class QueryCounter:
+    """Counts SQL statements the app sends (no N+1: a page's count must not grow with its rows)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
+            self.statements.append(statement)
+
+    def __enter__(self) -> "QueryCounter":
+        self.statements = []
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def queries(engine) -> QueryCounter:
+    return QueryCounter(engine)
