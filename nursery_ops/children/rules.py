@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from nursery_ops.i18n import N_
-from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.policy import Policy
 from nursery_ops.rooms.models import RoomType
 
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from nursery_ops.children.rules import BandChange, completed_months
+from nursery_ops.children.rules import AgeBand, BandChange, age_band, completed_months
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import RoomType
@@ -69,3 +69,96 @@ def fits_after_change(room_type: RoomType, change: BandChange, birth_date: date,
     """Whether the child can stay in a room of this type after the change (mixed rooms span bands)."""
     months = completed_months(birth_date, change.on)
     return age_fits_room(months, room_type, policy) is None
+
+
+ROOM_TYPE_LABELS = {
+    RoomType.infant: N_("Infant room (乳儿班)"),
+    RoomType.toddler: N_("Toddler room (托小班)"),
+    RoomType.older: N_("Older room (托大班)"),
+    RoomType.mixed: N_("Mixed room (混合编班)"),
+}
+
+BAND_LABELS = {
+    AgeBand.too_young: N_("Under 6 months"),
+    AgeBand.infant: N_("Infant (乳儿)"),
+    AgeBand.toddler: N_("Toddler (托小)"),
+    AgeBand.older: N_("Older (托大)"),
+    AgeBand.aged_out: N_("36 months and over"),
+}
+
+# The bands a room's occupancy is shown in (children outside them are counted as "other").
+OCCUPANCY_BANDS = (AgeBand.infant, AgeBand.toddler, AgeBand.older)
+
+
+def band_counts(birth_dates: list[date], on: date, policy: Policy) -> dict[AgeBand, int]:
+    """How many of these children are in each age band on a date."""
+    counts = {band: 0 for band in AgeBand}
+    for birth_date in birth_dates:
+        counts[age_band(completed_months(birth_date, on), policy)] += 1
+    return counts
+
+
+def placement_decisions(
+    birth_date: date, on: date, room_type: RoomType, places_taken: int, capacity: int, policy: Policy
+) -> list[Decision]:
+    """The BLOCKs against putting a child into a room from a date: age on that date, then the cap."""
+    months = completed_months(birth_date, on) if on >= birth_date else -1
+    return [
+        decision
+        for decision in (age_fits_room(months, room_type, policy), room_has_place(places_taken, capacity))
+        if decision is not None
+    ]
+
+
+def capacity_holds_children(capacity: int, places_taken: int) -> Decision | None:
+    """BLOCK lowering a room's capacity below the children it already holds."""
+    if capacity < places_taken:
+        return Decision(
+            Mode.block,
+            N_("{count} children hold a place in this room; the capacity cannot be lower."),
+            {"count": places_taken},
+        )
+    return None
+
+
+def room_may_close(places_taken: int) -> Decision | None:
+    """BLOCK deactivating a room that still holds children (move or withdraw them first)."""
+    if places_taken:
+        return Decision(
+            Mode.block,
+            N_("{count} children hold a place in this room: transfer or withdraw them first."),
+            {"count": places_taken},
+        )
+    return None
+
+
+def filed_capacity_check(total_children: int, policy: Policy) -> Decision | None:
+    """WARN when the nursery holds more children than its filed capacity (备案人数)."""
+    if total_children > policy.filed_capacity:
+        return Decision(
+            Mode.warn,
+            N_("{total} children are enrolled, more than the filed capacity (备案人数) of {filed}."),
+            {"total": total_children, "filed": policy.filed_capacity},
+        )
+    return None
+
+
+def places_from(end_dates: list[date | None], on: date) -> int:
+    """Places a room's enrolments hold from a date on: any not ended before it.
+
+    A place booked for a later start is already taken, so a cap check on a start
+    date also counts children who start after it.
+    """
+    return sum(1 for end_date in end_dates if end_date is None or end_date >= on)
+
+
+def type_change_fits_children(room_type: RoomType, birth_dates: list[date], on: date, policy: Policy) -> Decision | None:
+    """BLOCK changing a room's type while children in it would fall outside the new type's ages."""
+    outside = sum(1 for birth_date in birth_dates if age_fits_room(completed_months(birth_date, on), room_type, policy))
+    if outside:
+        return Decision(
+            Mode.block,
+            N_("{count} children in this room are outside the ages of that room type."),
+            {"count": outside},
+        )
+    return None

@@ -1,3 +1,196 @@
-from fastapi import APIRouter
+"""Staff accounts (director only) and parent sign-ins for guardians."""
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import AfterValidator, Field
+
+from nursery_ops.auth.access import DbSession, Director
+from nursery_ops.auth.models import STAFF_ROLES, Role
+from nursery_ops.forms import FieldError, FormModel, form_values, parse_form, phone_number, strong_enough
+from nursery_ops.i18n import N_
+from nursery_ops.staff import service
+from nursery_ops.staff.service import ROLE_LABELS, STAFF_ROLE_ORDER, AccountRefused
+from nursery_ops.templating import render
 
 router = APIRouter()
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+
+
+def username_rule(value: str) -> str:
+    # Sign-in lower-cases what is typed, so usernames are stored lower-case.
+    value = value.lower()
+    if not USERNAME_PATTERN.fullmatch(value):
+        raise FieldError(N_("Use 3 to 64 letters, digits, dots, dashes or underscores."))
+    return value
+
+
+def staff_roles_rule(roles: list[Role]) -> list[Role]:
+    if not roles:
+        raise FieldError(N_("Choose at least one role."))
+    if any(role not in STAFF_ROLES for role in roles):
+        raise FieldError(N_("Choose one of the options."))
+    return roles
+
+
+class StaffForm(FormModel):
+    full_name: str = Field(min_length=1, max_length=100)
+    phone: Annotated[str, AfterValidator(phone_number)] | None = None
+    roles: Annotated[list[Role], AfterValidator(staff_roles_rule), Field(validate_default=True)] = []
+
+
+class NewStaffForm(StaffForm):
+    username: Annotated[str, AfterValidator(username_rule)]
+    password: Annotated[str, Field(max_length=256), AfterValidator(strong_enough)]
+
+
+class ReasonForm(FormModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class PasswordResetForm(FormModel):
+    new_password: Annotated[str, Field(max_length=256), AfterValidator(strong_enough)]
+
+
+class ParentAccountForm(FormModel):
+    username: Annotated[str, AfterValidator(username_rule)]
+    password: Annotated[str, Field(max_length=256), AfterValidator(strong_enough)]
+
+
+def _echo(model: type[FormModel], form, *secret: str) -> dict:
+    """The typed values to show again (never a password)."""
+    return {key: value for key, value in form_values(model, form).items() if key not in secret}
+
+
+def _role_options() -> list[tuple[str, str]]:
+    return [(role.value, ROLE_LABELS[role]) for role in STAFF_ROLE_ORDER]
+
+
+@router.get("/staff")
+def staff_list(request: Request, session: DbSession, me: Director):
+    return render(request, "staff/list.html", {"accounts": service.staff_accounts(session), "role_labels": ROLE_LABELS})
+
+
+@router.get("/staff/new")
+def staff_new_page(request: Request, me: Director):
+    return render(request, "staff/new.html", {"role_options": _role_options()})
+
+
+@router.post("/staff/new")
+async def staff_create(request: Request, session: DbSession, me: Director):
+    form = await request.form()
+    data, errors = parse_form(NewStaffForm, form)
+    if data is not None:
+        try:
+            person = service.create_staff(
+                session, me, full_name=data.full_name, username=data.username, phone=data.phone,
+                roles=set(data.roles), password=data.password,
+            )
+            return RedirectResponse(f"/staff/{person.id}?saved=created", status_code=303)
+        except AccountRefused as refused:
+            errors = refused.errors
+    context = {"role_options": _role_options(), "form": _echo(NewStaffForm, form, "password"), "errors": errors}
+    return render(request, "staff/new.html", context, status_code=400)
+
+
+def _render_account(request: Request, session, found, *, form: dict | None = None, errors=None, status_code=200):
+    """The account's page: a staff member's edit page, or the guardian page for a parent sign-in."""
+    if not found.is_staff and found.person.guardian_id is not None:
+        context = {"page": service.guardian_accounts(session, found.person.guardian_id), "role_labels": ROLE_LABELS}
+        return render(request, "staff/guardian_account.html", {**context, "errors": errors or {}}, status_code=status_code)
+    values = form or {
+        "full_name": found.person.full_name,
+        "phone": found.person.phone or "",
+        "roles": [role.value for role in found.roles if role in STAFF_ROLES],
+    }
+    context = {
+        "account": found,
+        "role_options": _role_options(),
+        "role_labels": ROLE_LABELS,
+        "saved": request.query_params.get("saved"),
+        "form": values,
+        "errors": errors or {},
+    }
+    return render(request, "staff/detail.html", context, status_code=status_code)
+
+
+@router.get("/staff/{person_id}")
+def staff_detail(request: Request, person_id: int, session: DbSession, me: Director):
+    return _render_account(request, session, service.staff_account(session, person_id))
+
+
+@router.post("/staff/{person_id}")
+async def staff_update(request: Request, person_id: int, session: DbSession, me: Director):
+    found = service.staff_account(session, person_id)
+    form = await request.form()
+    data, errors = parse_form(StaffForm, form)
+    if data is not None:
+        try:
+            service.update_staff(session, me, found, full_name=data.full_name, phone=data.phone, roles=set(data.roles))
+            return RedirectResponse(f"/staff/{person_id}?saved=updated", status_code=303)
+        except AccountRefused as refused:
+            errors = refused.errors
+    return _render_account(request, session, found, form=_echo(StaffForm, form), errors=errors, status_code=400)
+
+
+async def _change_active(request: Request, person_id: int, session, me, *, active: bool):
+    found = service.account(session, person_id)
+    data, errors = parse_form(ReasonForm, await request.form())
+    if data is not None:
+        try:
+            service.set_active(session, me, found, active=active, reason=data.reason)
+            return RedirectResponse(service.account_url(found) + "?saved=" + ("reactivated" if active else "deactivated"), status_code=303)
+        except AccountRefused as refused:
+            errors = refused.errors
+    return _render_account(request, session, found, errors=errors, status_code=400)
+
+
+@router.post("/staff/{person_id}/deactivate")
+async def account_deactivate(request: Request, person_id: int, session: DbSession, me: Director):
+    return await _change_active(request, person_id, session, me, active=False)
+
+
+@router.post("/staff/{person_id}/reactivate")
+async def account_reactivate(request: Request, person_id: int, session: DbSession, me: Director):
+    return await _change_active(request, person_id, session, me, active=True)
+
+
+@router.post("/staff/{person_id}/password")
+async def account_password_reset(request: Request, person_id: int, session: DbSession, me: Director):
+    found = service.account(session, person_id)
+    data, errors = parse_form(PasswordResetForm, await request.form())
+    if errors:
+        return _render_account(request, session, found, errors=errors, status_code=400)
+    service.reset_password(session, me, found, data.new_password)
+    return RedirectResponse(service.account_url(found) + "?saved=password", status_code=303)
+
+
+@router.get("/guardians/{guardian_id}/account")
+def guardian_account_page(request: Request, guardian_id: int, session: DbSession, me: Director):
+    page = service.guardian_accounts(session, guardian_id)
+    return render(
+        request,
+        "staff/guardian_account.html",
+        {"page": page, "role_labels": ROLE_LABELS, "saved": request.query_params.get("saved")},
+    )
+
+
+@router.post("/guardians/{guardian_id}/account")
+async def guardian_account_create(request: Request, guardian_id: int, session: DbSession, me: Director):
+    page = service.guardian_accounts(session, guardian_id)
+    if page.accounts:
+        # One sign-in per guardian: show the existing one instead of making a second.
+        return RedirectResponse(f"/guardians/{guardian_id}/account", status_code=303)
+    form = await request.form()
+    data, errors = parse_form(ParentAccountForm, form)
+    if data is not None:
+        try:
+            service.create_parent_account(session, me, page.guardian, username=data.username, password=data.password)
+            return RedirectResponse(f"/guardians/{guardian_id}/account?saved=created", status_code=303)
+        except AccountRefused as refused:
+            errors = refused.errors
+    context = {"page": page, "role_labels": ROLE_LABELS, "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
+    return render(request, "staff/guardian_account.html", context, status_code=400)

@@ -1,0 +1,366 @@
+"""The demo nursery (示范托育机构): rooms, children, families and staff, dated relative to today.
+
+Loaded once by `python -m nursery_ops demo` (and `make run`); every demo sign-in
+uses the password `nursery-demo`. Ages are chosen so that every enrolled child
+fits its room for weeks to come, except three children who are 3–7 weeks from a
+band change, so the director's 60-day warning has something to show. Three
+admissions are deliberately unfinished so the checklists and the health page
+show missing items.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from nursery_ops import audit
+from nursery_ops.audit import AuditEntry
+from nursery_ops.auth.models import Person, Role
+from nursery_ops.auth.service import hash_password, set_roles
+from nursery_ops.children.models import Child, ChildGuardian, Guardian, Sex, TrustedAdult, VaccinationStatus
+from nursery_ops.children.rules import date_at_months, last_day_of_month
+from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, HalfDaySession, RoomTransfer
+from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.policy import load_policy
+from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
+from nursery_ops.rooms.rules import room_months, room_type_cap
+
+DEMO_PASSWORD = "nursery-demo"
+AUDIT_ACTION = "demo_loaded"
+
+ROOMS = (
+    ("infant", "小星星 乳儿班", RoomType.infant),
+    ("toddler", "小月亮 托小班", RoomType.toddler),
+    ("older", "小太阳 托大班", RoomType.older),
+    ("mixed", "彩虹 混合班", RoomType.mixed),
+)
+
+# username, full name, roles, room key (caregivers only)
+STAFF = (
+    ("director", "李园长", {Role.director}, None),
+    ("caregiver", "张老师", {Role.caregiver}, "toddler"),
+    ("caregiver2", "王老师", {Role.caregiver}, "infant"),
+    ("caregiver3", "黄老师", {Role.caregiver}, "infant"),
+    ("caregiver4", "何老师", {Role.caregiver}, "infant"),
+    ("caregiver5", "陈老师", {Role.caregiver}, "toddler"),
+    ("caregiver6", "杨老师", {Role.caregiver}, "toddler"),
+    ("caregiver7", "赵老师", {Role.caregiver}, "older"),
+    ("caregiver8", "吴老师", {Role.caregiver}, "older"),
+    ("caregiver9", "徐老师", {Role.caregiver}, "older"),
+    ("caregiver10", "孙老师", {Role.caregiver}, "mixed"),
+    ("caregiver11", "马老师", {Role.caregiver}, "mixed"),
+    ("health", "刘保健", {Role.health}, None),
+)
+
+
+@dataclass(frozen=True)
+class DemoChild:
+    """One child of the roster; `months` and `days` set the age today (months + days old)."""
+
+    name: str
+    sex: Sex
+    room: str | None  # room key; None on the waitlist
+    months: int
+    days: int
+    care: CareType = CareType.full_day
+    schedule: str = "12345"
+    half_day: HalfDaySession | None = None
+    family: str | None = None  # children sharing a family key share their parents
+    allergies: str = ""
+    special_needs: str = ""
+    feeding_needs: str = ""
+    feeding_statement: bool = True
+    # complete | vaccination_overdue | vaccination_pending | starting_soon | no_consent | exam_expired
+    admission: str = "complete"
+    status: EnrolmentStatus = EnrolmentStatus.enrolled
+    transferred_from: str | None = None
+
+
+F, M = Sex.female, Sex.male
+full, half, hourly, temporary = CareType.full_day, CareType.half_day, CareType.hourly, CareType.temporary
+morning, afternoon = HalfDaySession.morning, HalfDaySession.afternoon
+
+# Normal ages stay at least ~70 days from the room's upper bound (no warning);
+# (high - 1 months, 5 days) is ~3–4 weeks away and (high - 2 months, 15 days) ~6–7 weeks.
+ROSTER = (
+    # 小星星 乳儿班 [6, 12) — 7 of 10
+    DemoChild("周子墨", M, "infant", 8, 3, family="zhou"),
+    DemoChild("林可欣", F, "infant", 9, 12, allergies="牛奶蛋白",
+              feeding_needs="牛奶蛋白过敏：只喝深度水解配方奶（家长自带），辅食不含乳制品"),
+    DemoChild("黄梓涵", F, "infant", 7, 18, care=half, half_day=morning),
+    DemoChild("何宇航", M, "infant", 6, 20, special_needs="早产（34周），注意保暖，午睡时多巡视"),
+    DemoChild("郭诗琪", F, "infant", 8, 25, care=hourly, schedule="24"),
+    DemoChild("马浩然", M, "infant", 6, 12, admission="vaccination_pending"),
+    DemoChild("罗思彤", F, "infant", 11, 5),  # turns 12 months in ~3–4 weeks
+    # 小月亮 托小班 [12, 24) — 13 of 15
+    DemoChild("孙一诺", F, "toddler", 17, 8, family="sun"),
+    DemoChild("孙一然", M, "toddler", 17, 8, family="sun"),
+    DemoChild("高子睿", M, "toddler", 19, 2, allergies="花生"),
+    DemoChild("梁欣怡", F, "toddler", 14, 9, transferred_from="infant"),
+    DemoChild("宋俊熙", M, "toddler", 15, 20, admission="vaccination_overdue"),
+    DemoChild("郑雨萱", F, "toddler", 20, 4),
+    DemoChild("谢嘉懿", F, "toddler", 13, 11),
+    DemoChild("韩沐阳", M, "toddler", 16, 6, care=half, half_day=morning),
+    DemoChild("唐若曦", F, "toddler", 12, 14, admission="exam_expired"),
+    DemoChild("冯博文", M, "toddler", 18, 17, care=hourly, schedule="135"),
+    DemoChild("于佳琪", F, "toddler", 21, 1, care=half, schedule="135", half_day=afternoon),
+    DemoChild("董子豪", M, "toddler", 14, 28, care=temporary, schedule="3"),
+    DemoChild("萧语桐", F, "toddler", 22, 15),  # turns 24 months in ~6–7 weeks
+    # 小太阳 托大班 [24, 36) — 15 of 20
+    DemoChild("周雨桐", F, "older", 30, 10, family="zhou"),
+    DemoChild("王梓轩", M, "older", 25, 3),
+    DemoChild("李思涵", F, "older", 27, 16, allergies="鸡蛋", feeding_needs="不吃鸡蛋及含蛋制品，以豆制品替代"),
+    DemoChild("张浩宇", M, "older", 33, 2),
+    DemoChild("刘欣妍", F, "older", 24, 19),
+    DemoChild("陈俊杰", M, "older", 29, 7, allergies="花生"),
+    DemoChild("杨紫萱", F, "older", 31, 22),
+    DemoChild("赵宇泽", M, "older", 26, 13),
+    DemoChild("黄一鸣", M, "older", 28, 1),
+    DemoChild("吴雨欣", F, "older", 32, 9, care=half, half_day=morning),
+    DemoChild("徐子涵", M, "older", 25, 24),
+    DemoChild("朱可馨", F, "older", 30, 18),
+    DemoChild("胡天佑", M, "older", 27, 5, care=hourly, schedule="25"),
+    DemoChild("林晨曦", F, "older", 29, 27),
+    DemoChild("曹文博", M, "older", 35, 5),  # turns 36 months (kindergarten) in ~3–4 weeks
+    # 彩虹 混合班 [18, 36) — 9 of 18
+    DemoChild("彭雅琪", F, "mixed", 26, 8, family="peng"),
+    DemoChild("曾子健", M, "mixed", 31, 4, special_needs="湿疹：避免羊毛衣物，出汗后及时擦干"),
+    DemoChild("蒋欣然", F, "mixed", 28, 15, feeding_needs="素食（家庭饮食习惯），可吃蛋奶",
+              feeding_statement=False, admission="no_consent"),
+    DemoChild("蔡明轩", M, "mixed", 20, 11, allergies="鸡蛋"),
+    DemoChild("贾诗涵", F, "mixed", 33, 6, care=half, schedule="1234", half_day=afternoon),
+    DemoChild("丁皓轩", M, "mixed", 19, 21, care=half, schedule="24", half_day=morning),
+    DemoChild("魏梦琪", F, "mixed", 24, 14, care=temporary, schedule="5"),
+    DemoChild("薛子昂", M, "mixed", 32, 19),
+    DemoChild("叶沐晴", F, "mixed", 21, 2, admission="starting_soon"),
+    # 候补 waitlist
+    DemoChild("潘一帆", M, None, 7, 9, status=EnrolmentStatus.waitlisted),
+    DemoChild("杜若溪", F, None, 16, 3, care=half, half_day=morning, status=EnrolmentStatus.waitlisted),
+    DemoChild("戴子宸", M, None, 27, 20, status=EnrolmentStatus.waitlisted),
+    # 已退托 withdrawn
+    DemoChild("夏语嫣", F, "older", 29, 11, status=EnrolmentStatus.withdrawn),
+)
+
+WAITLIST_APPLIED_DAYS_AGO = {"潘一帆": 58, "杜若溪": 33, "戴子宸": 12}
+FATHER_GIVEN = ("建国", "伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "鹏", "斌", "浩", "凯", "亮", "峰", "鑫", "辉", "波", "刚", "昊", "宁", "晨")
+MOTHER_SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗", "梁")
+MOTHER_GIVEN = ("静", "丽", "敏", "燕", "娟", "艳", "芳", "婷", "雪", "颖", "琳", "洁", "倩", "慧", "霞", "萍", "玲", "莉", "佳", "蕾", "晶", "璐")
+GRANDMOTHER_GIVEN = ("秀英", "桂兰", "玉珍", "淑芬", "凤英", "秀兰", "桂英", "玉兰", "淑珍", "金凤")
+GRANDFATHER_GIVEN = ("国强", "建华", "志明", "德明", "振华", "永福", "国庆", "长林", "文斌", "宝山")
+INSTITUTIONS = ("市妇幼保健院", "区妇幼保健计划生育服务中心", "街道社区卫生服务中心")
+# username, family, which parent: `parent` is the mother of two children in different rooms.
+PARENT_ACCOUNTS = (("parent", "zhou", "母亲"), ("parent2", "sun", "父亲"), ("parent3", "peng", "母亲"))
+
+
+def demo_loaded(session: Session) -> bool:
+    return session.exec(select(AuditEntry.id).where(AuditEntry.action == AUDIT_ACTION)).first() is not None
+
+
+def months_before(today: date, months: int, days: int) -> date:
+    """The birth date of a child `months` months and `days` days old today."""
+    total = today.year * 12 + today.month - 1 - months
+    year, month = total // 12, total % 12 + 1
+    return date(year, month, min(today.day, last_day_of_month(year, month))) - timedelta(days=days)
+
+
+class _Phones:
+    """Distinct, plausible mainland mobile numbers (13x/15x/18x)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def next(self) -> str:
+        while True:
+            number = f"1{self.rng.choice('358')}{self.rng.randrange(10)}{self.rng.randrange(10**8):08d}"
+            if number not in self.used:
+                self.used.add(number)
+                return number
+
+
+def load_demo(session: Session, today: date) -> None:
+    """Add the demo nursery to the session and flush; the caller commits."""
+    if demo_loaded(session):
+        return
+    rng = random.Random(20240901)
+    phones = _Phones(rng)
+    policy = load_policy(session)
+    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow: one hash for every demo person
+
+    rooms = {}
+    for key, name, room_type in ROOMS:
+        rooms[key] = Room(name=name, room_type=room_type, capacity=room_type_cap(room_type, policy))
+        session.add(rooms[key])
+    session.flush()
+
+    people = {}
+    for username, full_name, roles, room_key in STAFF:
+        person = _add_person(session, username, full_name, roles, password_hash, phones.next())
+        people[username] = person
+        if room_key:
+            session.add(RoomCaregiver(room_id=rooms[room_key].id, person_id=person.id))
+    director = people["director"]
+
+    families: dict[str, tuple[Guardian, Guardian, list[dict]]] = {}
+    for index, entry in enumerate(ROSTER):
+        birth = months_before(today, entry.months, entry.days)
+        child = Child(
+            full_name=entry.name,
+            sex=entry.sex,
+            birth_date=birth,
+            allergies=entry.allergies,
+            special_needs=entry.special_needs,
+            feeding_needs=entry.feeding_needs,
+        )
+        session.add(child)
+        session.flush()
+        # Brothers and sisters share their parents and grandparents.
+        if entry.family and entry.family in families:
+            father, mother, grandparents = families[entry.family]
+        else:
+            father, mother = _add_parents(session, entry.name, index, phones)
+            grandparents = _grandparents(entry.name, mother, index, phones)
+            if entry.family:
+                families[entry.family] = (father, mother, grandparents)
+        session.add(ChildGuardian(child_id=child.id, guardian_id=mother.id, relation="母亲"))
+        session.add(ChildGuardian(child_id=child.id, guardian_id=father.id, relation="父亲"))
+        session.add_all([TrustedAdult(child_id=child.id, **adult) for adult in grandparents])
+        _enrol(session, rng, policy, today, entry, child, mother, rooms, director)
+
+    for username, family, relation in PARENT_ACCOUNTS:
+        father, mother, _adults = families[family]
+        guardian = mother if relation == "母亲" else father
+        people[username] = _add_person(
+            session, username, guardian.full_name, {Role.parent}, password_hash, guardian.phone, guardian_id=guardian.id
+        )
+
+    session.flush()
+    audit.record(
+        session,
+        None,
+        AUDIT_ACTION,
+        director,
+        after={"rooms": len(rooms), "children": len(ROSTER), "people": len(people), "today": today.isoformat()},
+    )
+    session.flush()
+
+
+def _add_person(
+    session: Session, username: str, full_name: str, roles: set[Role], password_hash: str, phone: str, **fields
+) -> Person:
+    person = Person(username=username, full_name=full_name, password_hash=password_hash, phone=phone, **fields)
+    session.add(person)
+    session.flush()
+    set_roles(session, person, roles)
+    return person
+
+
+def _add_parents(session: Session, child_name: str, index: int, phones: _Phones) -> tuple[Guardian, Guardian]:
+    # A child usually carries the father's surname; the mother keeps her own.
+    father = Guardian(full_name=child_name[0] + FATHER_GIVEN[index % len(FATHER_GIVEN)], phone=phones.next())
+    mother_surname = MOTHER_SURNAMES[(index * 7) % len(MOTHER_SURNAMES)]
+    mother = Guardian(full_name=mother_surname + MOTHER_GIVEN[index % len(MOTHER_GIVEN)], phone=phones.next())
+    session.add_all([father, mother])
+    session.flush()
+    return father, mother
+
+
+def _grandparents(child_name: str, mother: Guardian, index: int, phones: _Phones) -> list[dict]:
+    """One or two grandparents trusted with the child: name, relation, phone, pick-up, emergency contact."""
+    grandmother = GRANDMOTHER_GIVEN[index % len(GRANDMOTHER_GIVEN)]
+    grandfather = GRANDFATHER_GIVEN[(index * 3) % len(GRANDFATHER_GIVEN)]
+    adults = []
+    if index % 2 == 0:
+        surname = MOTHER_SURNAMES[(index * 3 + 5) % len(MOTHER_SURNAMES)]
+        adults.append(dict(full_name=surname + grandmother, relation="奶奶", may_pick_up=True, emergency_contact=True))
+        if index % 4 == 0:
+            adults.append(dict(full_name=child_name[0] + grandfather, relation="爷爷", may_pick_up=True, emergency_contact=False))
+    else:
+        surname = MOTHER_SURNAMES[(index * 5 + 2) % len(MOTHER_SURNAMES)]
+        adults.append(dict(full_name=surname + grandmother, relation="外婆", may_pick_up=True, emergency_contact=True))
+        if index % 3 == 0:
+            adults.append(dict(full_name=mother.full_name[0] + grandfather, relation="外公", may_pick_up=False, emergency_contact=True))
+    return [{**adult, "phone": phones.next()} for adult in adults]
+
+
+def _enrol(session, rng, policy, today, entry: DemoChild, child: Child, mother: Guardian, rooms, director) -> None:
+    room = rooms[entry.room] if entry.room else None
+    if entry.status is EnrolmentStatus.waitlisted:
+        applied = today - timedelta(days=WAITLIST_APPLIED_DAYS_AGO[entry.name])
+        session.add(Enrolment(
+            child_id=child.id, room_id=None, status=entry.status, care_type=entry.care,
+            schedule_days=entry.schedule, half_day_session=entry.half_day,
+            applied_on=applied, start_date=today + timedelta(days=30), created_by_id=director.id,
+        ))
+        return
+
+    start = _start_date(rng, policy, today, entry, child)
+    first_room = rooms[entry.transferred_from] if entry.transferred_from else room
+    end_date = reason = None
+    if entry.status is EnrolmentStatus.withdrawn:
+        end_date, reason = today - timedelta(days=20), "家庭搬迁至外地，已提前一个月书面告知"
+    enrolment = Enrolment(
+        child_id=child.id, room_id=room.id, status=entry.status, care_type=entry.care,
+        schedule_days=entry.schedule, half_day_session=entry.half_day,
+        applied_on=start - timedelta(days=rng.randint(20, 90)), start_date=start, end_date=end_date,
+        withdrawal_reason=reason, created_by_id=director.id,
+    )
+    session.add(enrolment)
+    session.flush()
+    if entry.transferred_from:
+        moved_on = date_at_months(child.birth_date, policy.toddler_from_months) + timedelta(days=3)
+        session.add(RoomTransfer(
+            enrolment_id=enrolment.id, from_room_id=first_room.id, to_room_id=room.id, on_date=moved_on,
+            reason="满12个月，升入托小班", by_id=director.id,
+        ))
+    _admission(session, rng, policy, entry, child, enrolment, mother)
+
+
+def _start_date(rng, policy, today, entry: DemoChild, child: Child) -> date:
+    """A start date on which the child already fitted the room it started in."""
+    if entry.admission == "starting_soon":
+        return today + timedelta(days=5)
+    if entry.transferred_from:
+        return date_at_months(child.birth_date, 8)
+    room_type = {key: room_type for key, _name, room_type in ROOMS}[entry.room]
+    low, _high = room_months(room_type, policy)
+    earliest = date_at_months(child.birth_date, low) + timedelta(days=1)
+    if entry.status is EnrolmentStatus.withdrawn:
+        return earliest
+    if entry.admission == "vaccination_overdue":
+        return max(today - timedelta(days=45), earliest)
+    if entry.admission == "vaccination_pending":
+        return max(today - timedelta(days=10), earliest)
+    return max(today - timedelta(days=rng.randint(20, 330)), earliest)
+
+
+def _admission(session, rng, policy, entry: DemoChild, child: Child, enrolment: Enrolment, mother: Guardian) -> None:
+    """入托 checklist: agreement, entry exam, vaccination certificate, consent, feeding statement."""
+    start = enrolment.start_date
+    signed = start - timedelta(days=rng.randint(3, 10))
+    if entry.feeding_needs and entry.feeding_statement:
+        child.feeding_statement_on = signed
+    if entry.admission == "starting_soon":
+        # Signed up, exam booked but not done, certificate promised: the checklist shows what is missing.
+        child.vaccination_status = VaccinationStatus.pending
+        child.vaccination_due_on = start + timedelta(days=policy.vaccination_pending_days)
+        session.add(child)
+        return
+    enrolment.agreement_signed_on = signed
+    if entry.admission != "no_consent":
+        child.consent_on = signed
+        child.consent_guardian_id = mother.id
+    if entry.admission in ("vaccination_overdue", "vaccination_pending"):
+        child.vaccination_status = VaccinationStatus.pending
+        child.vaccination_due_on = start + timedelta(days=policy.vaccination_pending_days)
+    else:
+        child.vaccination_status = VaccinationStatus.sighted
+        child.vaccination_checked_on = signed
+    # An exam older than the valid days before the start does not count (入托体检).
+    days_before = policy.entry_exam_valid_days + 15 if entry.admission == "exam_expired" else rng.randint(5, 25)
+    session.add(HealthExam(
+        child_id=child.id, kind=ExamKind.entry, exam_date=start - timedelta(days=days_before),
+        institution=rng.choice(INSTITUTIONS), passed=True, notes="体检合格，准予入托",
+    ))
+    session.add_all([child, enrolment])

@@ -1,0 +1,102 @@
+"""/family: a parent sees their own children, read-only, and nobody else's."""
+
+import pytest
+from sqlmodel import select
+
+from nursery_ops.auth.models import Role
+from nursery_ops.children.models import ChildGuardian
+from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
+from tests import factories as f
+
+
+def test_parent_sees_their_child_and_not_another_family(world, client_for, session):
+    f.make_trusted_adult(session, world.child_x, "王奶奶", phone="13911112222", emergency_contact=True)
+    f.make_trusted_adult(session, world.child_y, "赵外婆", relation="外婆", phone="13933334444")
+    session.commit()
+
+    response = client_for(world.parent_x).get("/family")
+    assert response.status_code == 200
+    assert "王小明" in response.text
+    assert "A 托小班" in response.text and "Full day" in response.text
+    assert "王奶奶" in response.text and "13911112222" in response.text
+    assert "18 months" in response.text
+    for other in ("赵小红", "B 托大班", "赵外婆", "13933334444", "赵爸爸"):
+        assert other not in response.text
+
+
+def test_the_card_shows_schedule_allergies_guardians_and_pick_up_list(world, client_for, session):
+    world.child_x.allergies = "花生"
+    f.make_guardian(session, world.child_x, "王爸爸", relation="父亲", phone="13522223333", may_pick_up=False)
+    f.make_trusted_adult(session, world.child_x, "李阿姨", relation="保姆", phone="13644445555", may_pick_up=False)
+    session.add(world.child_x)
+    session.commit()
+
+    html = client_for(world.parent_x).get("/family").text
+    assert "花生" in html
+    assert "Mon" in html and "Fri" in html
+    assert "王爸爸" in html and "13522223333" in html  # a guardian, though not on the pick-up list
+    pick_up = html[html.index("Who may pick up") : html.index("Something wrong")]
+    assert "王妈妈" in pick_up and "王爸爸" not in pick_up and "李阿姨" not in pick_up
+
+
+def test_a_parent_of_two_children_sees_both(world, client_for, session):
+    sibling = f.make_child(session, "王小丽", months=8)
+    f.link_guardian(session, sibling, world.guardian_x, "母亲")
+    f.enrol(session, sibling, None, care_type=CareType.half_day, status=EnrolmentStatus.waitlisted,
+            half_day_session=HalfDaySession.morning)
+    session.commit()
+
+    html = client_for(world.parent_x).get("/family").text
+    assert "王小明" in html and "王小丽" in html
+    assert "On the waitlist" in html and "Half day" in html and "Morning" in html
+
+
+@pytest.mark.parametrize("change", [{"may_view": False}, {"active": False}])
+def test_a_link_without_view_right_or_ended_hides_the_child(world, client_for, session, change):
+    link = session.exec(select(ChildGuardian).where(ChildGuardian.guardian_id == world.guardian_x.id)).one()
+    for key, value in change.items():
+        setattr(link, key, value)
+    session.add(link)
+    session.commit()
+
+    response = client_for(world.parent_x).get("/family")
+    assert response.status_code == 200
+    assert "王小明" not in response.text
+    assert "No children are linked to your account yet." in response.text
+
+
+def test_a_parent_account_without_a_guardian_sees_the_empty_state(world, client_for, session):
+    person = f.make_person(session, "lonely", Role.parent)
+    session.commit()
+    response = client_for(person).get("/family")
+    assert response.status_code == 200
+    assert "No children are linked to your account yet." in response.text
+
+
+def test_a_photo_is_shown_from_the_guarded_photo_route(world, client_for, session):
+    from nursery_ops.photos.models import Photo
+
+    photo = Photo(storage_name="abc.jpg", content_type="image/jpeg", width=10, height=10, byte_size=100)
+    session.add(photo)
+    session.flush()
+    world.child_x.photo_id = photo.id
+    session.add(world.child_x)
+    session.commit()
+    assert f'src="/photos/{photo.id}"' in client_for(world.parent_x).get("/family").text
+
+
+@pytest.mark.parametrize("who", ["director", "caregiver_a", "health"])
+def test_staff_without_the_parent_role_are_refused(world, client_for, who):
+    assert client_for(getattr(world, who)).get("/family").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(anonymous):
+    response = anonymous.get("/family")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/family"
+
+
+def test_the_family_page_is_read_only(world, client_for):
+    parent = client_for(world.parent_x)
+    assert parent.post("/family", {}).status_code == 405
+    assert "<form method=\"post\" action=\"/family" not in parent.get("/family").text
