@@ -12,6 +12,7 @@ from jinja2_fragments import render_block
 
 from nursery_ops.auth import csrf
 from nursery_ops.clock import local_today
+from nursery_ops.labels import label_id
 from nursery_ops.i18n import LANGUAGE_NAMES, Translator, negotiate
 from nursery_ops.settings import PROJECT_ROOT
 
@@ -63,6 +64,7 @@ def render(
         "t": translator,
         "_": translator.gettext,
         "ngettext": translator.ngettext,
+        "label": lambda kind, value: translator.gettext(label_id(kind, value)),
         "locale": translator.locale,
         "languages": LANGUAGE_NAMES,
         "csrf_token": csrf.token_for(request),

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from nursery_ops.errors import CsrfFailed
 from nursery_ops.settings import get_settings
@@ -47,6 +47,7 @@ async def verify_csrf(request: Request) -> None:
     """App-wide dependency: refuse unsafe requests without a valid token (403)."""
     if request.method in SAFE_METHODS:
         return
+    refuse_oversized_body(request)
     cookie = request.cookies.get(COOKIE)
     sent = request.headers.get("x-csrf-token")
     if not sent:
@@ -55,6 +56,17 @@ async def verify_csrf(request: Request) -> None:
         sent = value if isinstance(value, str) else None
     if not cookie or not sent or not hmac.compare_digest(sent, _sign(cookie)):
         raise CsrfFailed()
+
+
+# Room for the form fields around the largest photo a form may carry.
+FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+def refuse_oversized_body(request: Request) -> None:
+    """413 before the body is read: reading the form spools every upload to disk first."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > get_settings().photo_max_bytes + FORM_OVERHEAD_BYTES:
+        raise HTTPException(status_code=413)
 
 
 def set_cookie_if_new(request: Request, response) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from nursery_ops.i18n import N_
 from nursery_ops.policy import Policy
 from nursery_ops.rooms.models import RoomType
 
@@ -85,3 +86,35 @@ def upcoming_band_change(birth_date: date, today: date, policy: Policy) -> BandC
         return None
     next_band = age_band(boundaries[band], policy)
     return BandChange(on=change_on, next_band=next_band, suggested_room_type=BAND_ROOM.get(next_band))
+
+
+def latest_birth_date_for_months(today: date, months: int) -> date:
+    """The latest birth date of a child who has completed `months` months by `today`.
+
+    Ages are non-decreasing in the birth date, so "at least N months old" is
+    "born on or before this day" — a filter the database can do. Month ends make
+    a few later days qualify too (born 31 Jan is one month old on 28 Feb).
+    """
+    born = date_at_months(today, -months)
+    while date_at_months(born + timedelta(days=1), months) <= today:
+        born += timedelta(days=1)
+    return born
+
+
+def band_birth_range(band: AgeBand, today: date, policy: Policy) -> tuple[date, date]:
+    """(born after, born on or before) for the children in `band` today."""
+    lower, upper = {
+        AgeBand.infant: (policy.admission_min_months, policy.toddler_from_months),
+        AgeBand.toddler: (policy.toddler_from_months, policy.older_from_months),
+        AgeBand.older: (policy.older_from_months, policy.ages_out_months),
+    }[band]
+    return latest_birth_date_for_months(today, upper), latest_birth_date_for_months(today, lower)
+
+
+def birth_date_errors(birth_date: date, today: date, policy: Policy) -> dict[str, str]:
+    """Registration takes children younger than the age they leave at (36 months)."""
+    if birth_date > today:
+        return {"birth_date": N_("This date cannot be in the future.")}
+    if completed_months(birth_date, today) >= policy.ages_out_months:
+        return {"birth_date": N_("This child is already old enough for kindergarten and cannot be registered here. Check the birth date.")}
+    return {}

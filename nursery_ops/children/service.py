@@ -26,7 +26,7 @@ from nursery_ops.children.forms import (
     VaccinationForm,
 )
 from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedAdult, VaccinationStatus
-from nursery_ops.children.rules import AgeBand, age_band, completed_months, date_at_months
+from nursery_ops.children.rules import AgeBand, age_band, band_birth_range, birth_date_errors, completed_months, date_at_months
 from nursery_ops.clock import utcnow
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.errors import NotFound
@@ -46,29 +46,6 @@ class Refused(Exception):
 
 
 # ---------------------------------------------------------------- the list
-
-
-def latest_birth_date_for_months(today: date, months: int) -> date:
-    """The latest birth date of a child who has completed `months` months by `today`.
-
-    Ages are non-decreasing in the birth date, so "at least N months old" is
-    "born on or before this day" — a filter the database can do. Month ends make
-    a few later days qualify too (born 31 Jan is one month old on 28 Feb).
-    """
-    born = date_at_months(today, -months)
-    while date_at_months(born + timedelta(days=1), months) <= today:
-        born += timedelta(days=1)
-    return born
-
-
-def band_birth_range(band: AgeBand, today: date, policy: Policy) -> tuple[date, date]:
-    """(born after, born on or before) for the children in `band` today."""
-    lower, upper = {
-        AgeBand.infant: (policy.admission_min_months, policy.toddler_from_months),
-        AgeBand.toddler: (policy.toddler_from_months, policy.older_from_months),
-        AgeBand.older: (policy.older_from_months, policy.ages_out_months),
-    }[band]
-    return latest_birth_date_for_months(today, upper), latest_birth_date_for_months(today, lower)
 
 
 @dataclass(frozen=True)
@@ -235,15 +212,6 @@ def open_enrolment(session: Session, child_id: int) -> Enrolment | None:
 
 
 # ---------------------------------------------------------------- registration and details
-
-
-def birth_date_errors(birth_date: date, today: date, policy: Policy) -> dict[str, str]:
-    """Registration takes children younger than the age they leave at (36 months)."""
-    if birth_date > today:
-        return {"birth_date": N_("This date cannot be in the future.")}
-    if completed_months(birth_date, today) >= policy.ages_out_months:
-        return {"birth_date": N_("This child is already old enough for kindergarten and cannot be registered here. Check the birth date.")}
-    return {}
 
 
 def create_child(session: Session, me: CurrentPerson, data: NewChildForm, today: date, policy: Policy) -> Child:

@@ -5,9 +5,7 @@ from fastapi import APIRouter, Request
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.clock import local_today
 from nursery_ops.dashboard.service import director_dashboard
-from nursery_ops.enrolment.rules import CARE_TYPE_LABELS
 from nursery_ops.policy import load_policy
-from nursery_ops.rooms.rules import BAND_LABELS, ROOM_TYPE_LABELS
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -16,6 +14,4 @@ router = APIRouter()
 @router.get("/director")
 def dashboard(request: Request, session: DbSession, me: Director):
     board = director_dashboard(session, local_today(), load_policy(session))
-    return render(request, "dashboard/director.html", {
-        "board": board, "band_labels": BAND_LABELS, "care_type_labels": CARE_TYPE_LABELS, "type_labels": ROOM_TYPE_LABELS,
-    })
+    return render(request, "dashboard/director.html", {"board": board})

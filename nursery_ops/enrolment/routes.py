@@ -9,22 +9,14 @@ from nursery_ops.clock import local_today
 from nursery_ops.enrolment import service
 from nursery_ops.enrolment.forms import WAITLIST, EditForm, EnrolForm, PlaceForm, TransferForm, WithdrawForm
 from nursery_ops.enrolment.models import CareType, Enrolment
-from nursery_ops.enrolment.rules import CARE_TYPE_LABELS, HALF_DAY_LABELS, WEEKDAY_LABELS, schedule_days
+from nursery_ops.enrolment.rules import schedule_days
+from nursery_ops.labels import CARE_TYPE_LABELS, HALF_DAY_LABELS, ROOM_TYPE_LABELS, WEEKDAY_LABELS
 from nursery_ops.forms import parse_form
 from nursery_ops.policy import load_policy
-from nursery_ops.rooms.rules import BAND_LABELS, ROOM_TYPE_LABELS
 from nursery_ops.rooms.service import active_rooms
 from nursery_ops.templating import render, translator_for
 
 router = APIRouter()
-
-LABELS = {
-    "care_type_labels": CARE_TYPE_LABELS,
-    "half_day_labels": HALF_DAY_LABELS,
-    "weekday_labels": WEEKDAY_LABELS,
-    "band_labels": BAND_LABELS,
-    "type_labels": ROOM_TYPE_LABELS,
-}
 
 
 def _values(form: FormData) -> dict:
@@ -52,7 +44,7 @@ def _schedule_options(request: Request) -> dict:
 
 
 def _page(request: Request, session, template: str, context: dict, status_code: int = 200):
-    return render(request, template, {**LABELS, **_schedule_options(request), **context}, status_code=status_code)
+    return render(request, template, {**_schedule_options(request), **context}, status_code=status_code)
 
 
 def _refused(request, session, template, context, form, outcome):

@@ -13,27 +13,8 @@ from nursery_ops.children.rules import completed_months
 from nursery_ops.enrolment.models import CareType, Enrolment, HalfDaySession
 from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.i18n import N_
+from nursery_ops.labels import WEEKDAY_LABELS
 from nursery_ops.policy import Decision, Mode, Policy
-
-CARE_TYPE_LABELS = {
-    CareType.full_day: N_("Full day (全日托)"),
-    CareType.half_day: N_("Half day (半日托)"),
-    CareType.hourly: N_("Hourly (计时托)"),
-    CareType.temporary: N_("Temporary (临时托)"),
-}
-
-HALF_DAY_LABELS = {HalfDaySession.morning: N_("Morning"), HalfDaySession.afternoon: N_("Afternoon")}
-
-# ISO weekday numbers, as stored in Enrolment.schedule_days ("12345" = Monday to Friday).
-WEEKDAY_LABELS = {
-    1: N_("Mon"),
-    2: N_("Tue"),
-    3: N_("Wed"),
-    4: N_("Thu"),
-    5: N_("Fri"),
-    6: N_("Sat"),
-    7: N_("Sun"),
-}
 
 # Enrolments starting this soon (or already started) with an incomplete checklist are flagged.
 ADMISSION_LOOKAHEAD_DAYS = 14

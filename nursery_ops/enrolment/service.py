@@ -19,9 +19,6 @@ from nursery_ops.clock import local_today
 from nursery_ops.enrolment.forms import WAITLIST, EditForm, EnrolForm
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, RoomTransfer
 from nursery_ops.enrolment.rules import (
-    CARE_TYPE_LABELS,
-    HALF_DAY_LABELS,
-    WEEKDAY_LABELS,
     AdmissionFacts,
     ChecklistItem,
     admission_age,
@@ -38,24 +35,8 @@ from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import Room, RoomType
-from nursery_ops.rooms.rules import BAND_LABELS, ROOM_TYPE_LABELS, fits_after_change, places_from, placement_decisions
+from nursery_ops.rooms.rules import fits_after_change, places_from, placement_decisions
 from nursery_ops.rooms.service import active_rooms, places_taken, room_end_dates
-
-STATUS_LABELS = {
-    EnrolmentStatus.waitlisted: N_("Waitlisted"),
-    EnrolmentStatus.enrolled: N_("Enrolled"),
-    EnrolmentStatus.withdrawn: N_("Withdrawn"),
-}
-
-# The panel is included in another page's template: it carries its own labels.
-PANEL_LABELS = {
-    "care_types": CARE_TYPE_LABELS,
-    "half_day": HALF_DAY_LABELS,
-    "weekdays": WEEKDAY_LABELS,
-    "bands": BAND_LABELS,
-    "room_types": ROOM_TYPE_LABELS,
-    "statuses": STATUS_LABELS,
-}
 
 DUPLICATE = N_("This child already has an open enrolment (enrolled or on the waitlist). Edit, transfer or withdraw it instead.")
 CHOOSE_ROOM = N_("Choose an active room.")
@@ -437,5 +418,4 @@ def child_enrolment_panel(session: Session, child: Child, today: date, policy: P
         "transfers": transfers,
         "can_edit": can_edit,
         "actions": actions,
-        "labels": PANEL_LABELS,
     }

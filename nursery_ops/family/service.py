@@ -14,7 +14,8 @@ from nursery_ops.children.access import guardian_child_ids
 from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedAdult
 from nursery_ops.children.rules import completed_months
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
-from nursery_ops.enrolment.rules import CARE_TYPE_LABELS, HALF_DAY_LABELS, WEEKDAY_LABELS, schedule_days
+from nursery_ops.enrolment.rules import schedule_days
+from nursery_ops.labels import CARE_TYPE_LABELS, HALF_DAY_LABELS, WEEKDAY_LABELS
 from nursery_ops.rooms.models import Room
 
 

@@ -7,12 +7,12 @@ from pydantic import Field
 from nursery_ops.auth.access import DbSession, Director, RoomStaff
 from nursery_ops.auth.models import Role
 from nursery_ops.clock import local_today
-from nursery_ops.enrolment.rules import CARE_TYPE_LABELS, HALF_DAY_LABELS, WEEKDAY_LABELS
 from nursery_ops.forms import FormModel, parse_form
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms import service
 from nursery_ops.rooms.models import RoomType
-from nursery_ops.rooms.rules import BAND_LABELS, OCCUPANCY_BANDS, ROOM_TYPE_LABELS, room_type_cap
+from nursery_ops.labels import ROOM_TYPE_LABELS
+from nursery_ops.rooms.rules import OCCUPANCY_BANDS, room_type_cap
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -44,7 +44,7 @@ def _form_context(session, room=None, form=None, errors=None) -> dict:
 def rooms_list(request: Request, session: DbSession, me: RoomStaff):
     overview = service.rooms_overview(session, local_today(), load_policy(session), me)
     return render(request, "rooms/list.html", {
-        "overview": overview, "type_labels": ROOM_TYPE_LABELS, "bands": OCCUPANCY_BANDS, "band_labels": BAND_LABELS,
+        "overview": overview, "bands": OCCUPANCY_BANDS,
     })
 
 
@@ -69,11 +69,6 @@ def _room_page(request: Request, session, me, room, errors: dict | None = None, 
     detail = service.room_detail(session, room, local_today(), load_policy(session), with_assignable=me.has(Role.director))
     return render(request, "rooms/detail.html", {
         "detail": detail,
-        "type_labels": ROOM_TYPE_LABELS,
-        "band_labels": BAND_LABELS,
-        "care_type_labels": CARE_TYPE_LABELS,
-        "half_day_labels": HALF_DAY_LABELS,
-        "weekday_labels": WEEKDAY_LABELS,
         "caregiver_options": [(person.id, person.full_name) for person in detail.assignable],
         "errors": errors or {},
     }, status_code=status_code)

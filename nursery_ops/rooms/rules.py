@@ -71,21 +71,6 @@ def fits_after_change(room_type: RoomType, change: BandChange, birth_date: date,
     return age_fits_room(months, room_type, policy) is None
 
 
-ROOM_TYPE_LABELS = {
-    RoomType.infant: N_("Infant room (乳儿班)"),
-    RoomType.toddler: N_("Toddler room (托小班)"),
-    RoomType.older: N_("Older room (托大班)"),
-    RoomType.mixed: N_("Mixed room (混合编班)"),
-}
-
-BAND_LABELS = {
-    AgeBand.too_young: N_("Under 6 months"),
-    AgeBand.infant: N_("Infant (乳儿)"),
-    AgeBand.toddler: N_("Toddler (托小)"),
-    AgeBand.older: N_("Older (托大)"),
-    AgeBand.aged_out: N_("36 months and over"),
-}
-
 # The bands a room's occupancy is shown in (children outside them are counted as "other").
 OCCUPANCY_BANDS = (AgeBand.infant, AgeBand.toddler, AgeBand.older)
 

@@ -12,7 +12,8 @@ from nursery_ops.auth.models import STAFF_ROLES, Role
 from nursery_ops.forms import FieldError, FormModel, form_values, parse_form, phone_number, strong_enough
 from nursery_ops.i18n import N_
 from nursery_ops.staff import service
-from nursery_ops.staff.service import ROLE_LABELS, STAFF_ROLE_ORDER, AccountRefused
+from nursery_ops.labels import ROLE_LABELS
+from nursery_ops.staff.service import STAFF_ROLE_ORDER, AccountRefused
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -71,7 +72,7 @@ def _role_options() -> list[tuple[str, str]]:
 
 @router.get("/staff")
 def staff_list(request: Request, session: DbSession, me: Director):
-    return render(request, "staff/list.html", {"accounts": service.staff_accounts(session), "role_labels": ROLE_LABELS})
+    return render(request, "staff/list.html", {"accounts": service.staff_accounts(session)})
 
 
 @router.get("/staff/new")
@@ -99,7 +100,7 @@ async def staff_create(request: Request, session: DbSession, me: Director):
 def _render_account(request: Request, session, found, *, form: dict | None = None, errors=None, status_code=200):
     """The account's page: a staff member's edit page, or the guardian page for a parent sign-in."""
     if not found.is_staff and found.person.guardian_id is not None:
-        context = {"page": service.guardian_accounts(session, found.person.guardian_id), "role_labels": ROLE_LABELS}
+        context = {"page": service.guardian_accounts(session, found.person.guardian_id)}
         return render(request, "staff/guardian_account.html", {**context, "errors": errors or {}}, status_code=status_code)
     values = form or {
         "full_name": found.person.full_name,
@@ -109,7 +110,6 @@ def _render_account(request: Request, session, found, *, form: dict | None = Non
     context = {
         "account": found,
         "role_options": _role_options(),
-        "role_labels": ROLE_LABELS,
         "saved": request.query_params.get("saved"),
         "form": values,
         "errors": errors or {},
@@ -174,7 +174,7 @@ def guardian_account_page(request: Request, guardian_id: int, session: DbSession
     return render(
         request,
         "staff/guardian_account.html",
-        {"page": page, "role_labels": ROLE_LABELS, "saved": request.query_params.get("saved")},
+        {"page": page, "saved": request.query_params.get("saved")},
     )
 
 
@@ -192,5 +192,5 @@ async def guardian_account_create(request: Request, guardian_id: int, session: D
             return RedirectResponse(f"/guardians/{guardian_id}/account?saved=created", status_code=303)
         except AccountRefused as refused:
             errors = refused.errors
-    context = {"page": page, "role_labels": ROLE_LABELS, "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
+    context = {"page": page, "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
     return render(request, "staff/guardian_account.html", context, status_code=400)

@@ -19,12 +19,6 @@ from nursery_ops.clock import utcnow
 from nursery_ops.errors import NotFound
 from nursery_ops.i18n import N_
 
-ROLE_LABELS = {
-    Role.director: N_("Director (园长)"),
-    Role.caregiver: N_("Caregiver (保育人员)"),
-    Role.health: N_("Health officer (保健人员)"),
-    Role.parent: N_("Parent"),
-}
 STAFF_ROLE_ORDER = (Role.director, Role.caregiver, Role.health)
 SECRET_FIELDS = {"password_hash"}
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.service import CurrentPerson
-from nursery_ops.children import service
+from nursery_ops.children import rules, service
 from nursery_ops.children.forms import ChildFilters, NewChildForm
 from nursery_ops.children.models import Child, ChildGuardian, Guardian
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
@@ -51,20 +51,20 @@ def listed(session, **filters) -> set[str]:
     [date(2026, 2, 28), date(2028, 2, 28), date(2028, 2, 29), date(2026, 3, 31), date(2026, 4, 30), date(2026, 12, 31), date(2026, 7, 15)],
 )
 def test_latest_birth_date_is_the_last_day_that_reaches_the_age(today, months):
-    latest = service.latest_birth_date_for_months(today, months)
+    latest = rules.latest_birth_date_for_months(today, months)
     assert completed_months(latest, today) >= months
     assert completed_months(latest + timedelta(days=1), today) < months
 
 
 def test_latest_birth_date_counts_month_ends_born_on_the_31st():
     # Born 31 January: one month old on 28 February (the last day of the shorter month).
-    assert service.latest_birth_date_for_months(date(2026, 2, 28), 1) == date(2026, 1, 31)
+    assert rules.latest_birth_date_for_months(date(2026, 2, 28), 1) == date(2026, 1, 31)
 
 
 def test_band_range_matches_the_band_rule_every_day_for_two_years():
     today = date(2026, 11, 25)
     for band in (AgeBand.infant, AgeBand.toddler, AgeBand.older):
-        born_after, born_by = service.band_birth_range(band, today, DEFAULT_POLICY)
+        born_after, born_by = rules.band_birth_range(band, today, DEFAULT_POLICY)
         for offset in range(0, 40 * 31):
             birth = today - timedelta(days=offset)
             inside = born_after < birth <= born_by
@@ -232,7 +232,7 @@ def test_registration_refuses_the_same_guardian_twice_and_saves_nothing(session,
     ],
 )
 def test_birth_date_limits_at_registration(birth, refused):
-    assert bool(service.birth_date_errors(birth, local_today(), DEFAULT_POLICY)) is refused
+    assert bool(rules.birth_date_errors(birth, local_today(), DEFAULT_POLICY)) is refused
 
 
 def test_vaccination_default_due_counts_from_the_start(session, world):

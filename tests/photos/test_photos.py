@@ -157,6 +157,14 @@ def test_an_oversize_file_is_refused(world, client_for, engine, monkeypatch):
     assert photo_count(engine) == 0 and stored_files() == []
 
 
+def test_a_body_far_over_the_limit_is_refused_before_it_is_read(world, client_for, engine):
+    huge = b"\xff" * (get_settings().photo_max_bytes + 512 * 1024)
+    response = upload(client_for(world.director), f"/children/{world.child_x.id}/photo", huge)
+    assert response.status_code == 413
+    assert "The file is larger than allowed." in response.text
+    assert photo_count(engine) == 0 and stored_files() == []
+
+
 def test_no_file_chosen_is_refused(world, client_for, engine):
     client = client_for(world.director)
     response = client.post(f"/children/{world.child_x.id}/photo", {})

@@ -1,0 +1,78 @@
+"""What each stored value is called on screen: one message id per enum value.
+
+Templates call `label("care_type", enrolment.care_type)`; Python code that builds
+form options reads these maps. StrEnum keys also match their plain string values.
+"""
+
+from nursery_ops.auth.models import Role
+from nursery_ops.children.models import Sex
+from nursery_ops.children.rules import AgeBand
+from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
+from nursery_ops.health.models import ExamKind
+from nursery_ops.i18n import N_
+from nursery_ops.rooms.models import RoomType
+
+ROOM_TYPE_LABELS = {
+    RoomType.infant: N_("Infant room (乳儿班)"),
+    RoomType.toddler: N_("Toddler room (托小班)"),
+    RoomType.older: N_("Older room (托大班)"),
+    RoomType.mixed: N_("Mixed room (混合编班)"),
+}
+
+BAND_LABELS = {
+    AgeBand.too_young: N_("Under 6 months"),
+    AgeBand.infant: N_("Infant (乳儿)"),
+    AgeBand.toddler: N_("Toddler (托小)"),
+    AgeBand.older: N_("Older (托大)"),
+    AgeBand.aged_out: N_("36 months and over"),
+}
+
+CARE_TYPE_LABELS = {
+    CareType.full_day: N_("Full day (全日托)"),
+    CareType.half_day: N_("Half day (半日托)"),
+    CareType.hourly: N_("Hourly (计时托)"),
+    CareType.temporary: N_("Temporary (临时托)"),
+}
+
+HALF_DAY_LABELS = {HalfDaySession.morning: N_("Morning"), HalfDaySession.afternoon: N_("Afternoon")}
+
+# ISO weekday numbers, as stored in Enrolment.schedule_days ("12345" = Monday to Friday).
+WEEKDAY_LABELS = {1: N_("Mon"), 2: N_("Tue"), 3: N_("Wed"), 4: N_("Thu"), 5: N_("Fri"), 6: N_("Sat"), 7: N_("Sun")}
+
+ENROLMENT_STATUS_LABELS = {
+    EnrolmentStatus.waitlisted: N_("Waitlisted"),
+    EnrolmentStatus.enrolled: N_("Enrolled"),
+    EnrolmentStatus.withdrawn: N_("Withdrawn"),
+}
+
+SEX_LABELS = {Sex.female: N_("Girl"), Sex.male: N_("Boy")}
+
+EXAM_KIND_LABELS = {
+    ExamKind.entry: N_("Entry exam (入托体检)"),
+    ExamKind.periodic: N_("Periodic exam (定期体检)"),
+    ExamKind.return_after_absence: N_("Return after absence"),
+}
+
+ROLE_LABELS = {
+    Role.director: N_("Director (园长)"),
+    Role.caregiver: N_("Caregiver (保育人员)"),
+    Role.health: N_("Health officer (保健人员)"),
+    Role.parent: N_("Parent"),
+}
+
+LABELS = {
+    "room_type": ROOM_TYPE_LABELS,
+    "band": BAND_LABELS,
+    "care_type": CARE_TYPE_LABELS,
+    "half_day": HALF_DAY_LABELS,
+    "weekday": WEEKDAY_LABELS,
+    "enrolment_status": ENROLMENT_STATUS_LABELS,
+    "sex": SEX_LABELS,
+    "exam_kind": EXAM_KIND_LABELS,
+    "role": ROLE_LABELS,
+}
+
+
+def label_id(kind: str, value) -> str:
+    """The message id for a value (an enum member, its string value, or a weekday number)."""
+    return LABELS[kind][int(value) if kind == "weekday" else value]
