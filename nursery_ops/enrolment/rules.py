@@ -14,7 +14,8 @@ from nursery_ops.enrolment.models import CareType, Enrolment, HalfDaySession
 from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.i18n import N_
 from nursery_ops.labels import WEEKDAY_LABELS
-from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.policy import Decision, Policy
+from nursery_ops.rooms.rules import age_admissible
 
 # Enrolments starting this soon (or already started) with an incomplete checklist are flagged.
 ADMISSION_LOOKAHEAD_DAYS = 14
@@ -44,15 +45,7 @@ def schedule_errors(care_type: CareType, days: Sequence[int], half_day_session: 
 def admission_age(birth_date: date, on: date, policy: Policy) -> Decision | None:
     """BLOCK a place (also a waitlist place) starting under 6 months or at 36 months and over."""
     months = completed_months(birth_date, on) if on >= birth_date else -1
-    if months < policy.admission_min_months:
-        return Decision(Mode.block, N_("Children under {months} months are not admitted."), {"months": policy.admission_min_months})
-    if months >= policy.ages_out_months:
-        return Decision(
-            Mode.block,
-            N_("At {months} months a child moves on to kindergarten and cannot be enrolled."),
-            {"months": policy.ages_out_months},
-        )
-    return None
+    return age_admissible(months, policy)
 
 
 def override_decision(blocks: Sequence[Decision], reason: str | None) -> dict[str, str]:

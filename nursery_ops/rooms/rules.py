@@ -27,8 +27,8 @@ def room_months(room_type: RoomType, policy: Policy) -> tuple[int, int]:
     }[room_type]
 
 
-def age_fits_room(months: int, room_type: RoomType, policy: Policy) -> Decision | None:
-    """BLOCK outside the room's ages (and under 6 / 36 and over for any room)."""
+def age_admissible(months: int, policy: Policy) -> Decision | None:
+    """BLOCK a child under 6 months or of 36 months and over, whatever the room."""
     if months < policy.admission_min_months:
         return Decision(Mode.block, N_("Children under {months} months are not admitted."), {"months": policy.admission_min_months})
     if months >= policy.ages_out_months:
@@ -37,6 +37,13 @@ def age_fits_room(months: int, room_type: RoomType, policy: Policy) -> Decision 
             N_("At {months} months a child moves on to kindergarten and cannot be enrolled."),
             {"months": policy.ages_out_months},
         )
+    return None
+
+
+def age_fits_room(months: int, room_type: RoomType, policy: Policy) -> Decision | None:
+    """BLOCK outside the room's ages (and under 6 / 36 and over for any room)."""
+    if refused := age_admissible(months, policy):
+        return refused
     low, high = room_months(room_type, policy)
     if not low <= months < high:
         return Decision(
@@ -100,7 +107,7 @@ def capacity_holds_children(capacity: int, places_taken: int) -> Decision | None
     if capacity < places_taken:
         return Decision(
             Mode.block,
-            N_("{count} children hold a place in this room; the capacity cannot be lower."),
+            N_("Children holding a place in this room: {count}. The capacity cannot be lower."),
             {"count": places_taken},
         )
     return None
@@ -111,7 +118,7 @@ def room_may_close(places_taken: int) -> Decision | None:
     if places_taken:
         return Decision(
             Mode.block,
-            N_("{count} children hold a place in this room: transfer or withdraw them first."),
+            N_("Children holding a place in this room: {count}. Transfer or withdraw them first."),
             {"count": places_taken},
         )
     return None
@@ -122,7 +129,7 @@ def filed_capacity_check(total_children: int, policy: Policy) -> Decision | None
     if total_children > policy.filed_capacity:
         return Decision(
             Mode.warn,
-            N_("{total} children are enrolled, more than the filed capacity (备案人数) of {filed}."),
+            N_("Children enrolled: {total}, more than the filed capacity (备案人数) of {filed}."),
             {"total": total_children, "filed": policy.filed_capacity},
         )
     return None
@@ -143,7 +150,7 @@ def type_change_fits_children(room_type: RoomType, birth_dates: list[date], on: 
     if outside:
         return Decision(
             Mode.block,
-            N_("{count} children in this room are outside the ages of that room type."),
+            N_("Children in this room outside the ages of that room type: {count}."),
             {"count": outside},
         )
     return None

@@ -112,7 +112,7 @@ def test_over_filed_capacity_is_an_alert(quiet_world, client_for, session):
     session.add(PolicyOverride(key="filed_capacity", value="1", reason="test"))
     session.commit()
     page = client_for(quiet_world.director).get("/director").text
-    assert "2 children are enrolled, more than the filed capacity (备案人数) of 1." in page
+    assert "Children enrolled: 2, more than the filed capacity (备案人数) of 1." in page
 
 
 def test_pending_vaccination_past_its_deadline_is_an_alert(quiet_world, client_for, session):

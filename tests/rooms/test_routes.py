@@ -50,7 +50,7 @@ def test_overview_warns_when_over_the_filed_capacity(world, client_for, session)
     session.add(PolicyOverride(key="filed_capacity", value="1", reason="test"))
     session.commit()
     page = client_for(world.director).get("/rooms").text
-    assert "2 children are enrolled, more than the filed capacity (备案人数) of 1." in page
+    assert "Children enrolled: 2, more than the filed capacity (备案人数) of 1." in page
 
 
 def test_overview_uses_two_queries_whatever_the_number_of_rooms(world, session, engine):
@@ -176,7 +176,7 @@ def test_capacity_cannot_go_below_the_children_in_the_room(world, client_for, se
         f"/rooms/{world.room_a.id}/edit", {"name": "A 托小班", "room_type": "toddler", "capacity": "1"}
     )
     assert response.status_code == 400
-    assert "2 children hold a place in this room; the capacity cannot be lower." in response.text
+    assert "Children holding a place in this room: 2. The capacity cannot be lower." in response.text
     assert rooms(session)["A 托小班"].capacity == 15
 
 
@@ -185,7 +185,7 @@ def test_room_type_cannot_change_under_children_of_other_ages(world, client_for,
         f"/rooms/{world.room_a.id}/edit", {"name": "A 托小班", "room_type": "infant", "capacity": ""}
     )
     assert response.status_code == 400
-    assert "1 children in this room are outside the ages of that room type." in response.text
+    assert "Children in this room outside the ages of that room type: 1." in response.text
     assert rooms(session)["A 托小班"].room_type == RoomType.toddler
 
 
@@ -232,7 +232,7 @@ def test_caregiver_may_not_assign_caregivers(world, client_for):
 def test_a_room_with_children_cannot_be_deactivated(world, client_for, session):
     response = client_for(world.director).post(f"/rooms/{world.room_a.id}/deactivate")
     assert response.status_code == 400
-    assert "1 children hold a place in this room: transfer or withdraw them first." in response.text
+    assert "Children holding a place in this room: 1. Transfer or withdraw them first." in response.text
     assert rooms(session)["A 托小班"].active
 
 
