@@ -71,7 +71,10 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_demo(_args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
     from nursery_ops import demo
+    from nursery_ops.auth.models import Person
     from nursery_ops.clock import local_today
     from nursery_ops.db import build_engine, write_session
 
@@ -82,6 +85,10 @@ def cmd_demo(_args: argparse.Namespace) -> int:
         with write_session(engine) as session:
             if demo.demo_loaded(session):
                 print("The demo nursery is already loaded; nothing changed.")
+                return 0
+            if session.exec(select(Person.id)).first() is not None:
+                # Never mix made-up families into a nursery's real records.
+                print("This database already has accounts: the demo nursery is loaded only into an empty one.")
                 return 0
             demo.load_demo(session, local_today())
     finally:

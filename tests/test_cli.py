@@ -217,6 +217,18 @@ def test_real_demo_loads_on_a_migrated_database(db_url, capsys):
     assert "already loaded" in capsys.readouterr().out
 
 
+def test_the_demo_is_never_mixed_into_a_database_with_real_accounts(migrated, capsys):
+    created = run(
+        ["createuser", "--username", "director", "--full-name", "真园长", "--role", "director", "--password-stdin"],
+        stdin="long-enough-secret\n",
+    )
+    assert created == 0
+    capsys.readouterr()
+    assert run(["demo"]) == 0
+    assert "loaded only into an empty one" in capsys.readouterr().out
+    assert [(p.username, p.full_name) for p in people(migrated)] == [("director", "真园长")]
+
+
 def test_unusable_database_is_one_clear_line(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path}"  # a directory, not a database file
     monkeypatch.setattr(get_settings(), "database_url", url)
