@@ -13,7 +13,7 @@ from urllib.parse import quote
 from nursery_ops.auth.csrf import verify_csrf
 from nursery_ops.db import build_engine
 from nursery_ops.i18n import N_
-from nursery_ops.errors import CsrfFailed, Forbidden, LoginRequired, NotFound
+from nursery_ops.errors import CsrfFailed, Forbidden, LoginRequired, NotFound, TabletLocked
 from nursery_ops.settings import PROJECT_ROOT, Settings, get_settings
 from nursery_ops.templating import is_htmx, render
 
@@ -38,6 +38,13 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired):
         target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(TabletLocked)
+    async def tablet_locked(request: Request, exc: TabletLocked):
+        target = f"/rooms/{exc.room_id}/unlock"
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

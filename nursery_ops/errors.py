@@ -15,3 +15,11 @@ class NotFound(Exception):
 
 class CsrfFailed(Exception):
     """A state-changing request without a valid CSRF token → 403."""
+
+
+class TabletLocked(Exception):
+    """The shared room tablet has been idle: a staff member must enter their PIN."""
+
+    def __init__(self, room_id: int):
+        super().__init__(room_id)
+        self.room_id = room_id

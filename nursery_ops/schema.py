@@ -7,3 +7,6 @@ from nursery_ops.enrolment import models as enrolment_models  # noqa: F401
 from nursery_ops.health import models as health_models  # noqa: F401
 from nursery_ops.photos import models as photos_models  # noqa: F401
 from nursery_ops.rooms import models as rooms_models  # noqa: F401
+from nursery_ops.attendance import models as attendance_models  # noqa: F401
+from nursery_ops.dailylog import models as dailylog_models  # noqa: F401
+from nursery_ops.staff import models as staff_models  # noqa: F401

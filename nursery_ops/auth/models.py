@@ -60,6 +60,9 @@ class LoginSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     user_agent: str | None = Field(default=None, max_length=255)
     address: str | None = Field(default=None, max_length=64)
+    # A shared room tablet: who is acting now (switched by PIN), and when they last acted.
+    acting_person_id: int | None = Field(default=None, foreign_key="person.id")
+    acting_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class LoginFailure(SQLModel, table=True):

@@ -31,3 +31,18 @@ class HealthExam(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     void_reason: str | None = Field(default=None, max_length=500)
+
+
+class ReturnCertificate(SQLModel, table=True):
+    """返园证明 — a doctor's note required before a child may come back (suspected infectious disease)."""
+
+    __tablename__ = "return_certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    required_since: date
+    reason: str = Field(max_length=500)
+    required_by_id: int | None = Field(default=None, foreign_key="person.id")
+    received_on: date | None = None
+    issued_by: str = Field(default="", max_length=100)  # the doctor or clinic
+    received_by_id: int | None = Field(default=None, foreign_key="person.id")

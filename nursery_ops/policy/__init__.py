@@ -82,6 +82,7 @@ ITEMS: tuple[PolicyItem, ...] = (
     PolicyItem("absence_months_new_exam", 3, N_("months"), HEALTH_CARE_RULES, N_("Absent this long needs a new health exam"), 1, 24),
     # The day
     PolicyItem("fever_celsius", 37.3, N_("°C"), HEALTH_CARE_RULES, N_("Admitting refused at or above"), 36.5, 39),
+    PolicyItem("tablet_lock_minutes", 5, N_("minutes"), NURSERY_CHOICE, N_("A room tablet locks after this long without an action"), 1, 60),
     PolicyItem("absence_cutoff", time(9, 30), N_("time"), NURSERY_CHOICE, N_("Expected children not in by then need a reason")),
     PolicyItem("midday_check_due", time(15, 0), N_("time"), HEALTH_CARE_RULES, N_("Warn for present children without a midday check")),
     PolicyItem("sleep_check_minutes", 15, N_("minutes"), QUALITY_STANDARD, N_("Warn when a sleeping child is not checked for longer"), 5, 60),

@@ -1,0 +1,118 @@
+"""The shared room tablet: who may act in a room, who is acting now, and the idle lock.
+
+Every room action takes `actor: RoomActing` instead of a role parameter:
+
+    @router.post("/rooms/{room_id}/check-in")
+    async def check_in(request: Request, session: DbSession, actor: RoomActing): ...
+
+It admits staff allowed in that room (the director and the health officer in
+any room, a caregiver only in rooms assigned to them; 403 otherwise), refuses a
+tablet left without an action longer than `tablet_lock_minutes` (TabletLocked →
+the PIN screen; a director's own sessions never lock), and names the person acting — the one who last unlocked the tablet
+with their PIN, else the person signed in. Records carry `actor.person_id`.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from nursery_ops.auth.access import DbSession, Staff, UNSAFE
+from nursery_ops.auth.models import LoginSession, Person, Role
+from nursery_ops.auth.service import CurrentPerson, password_hasher, roles_of
+from nursery_ops.clock import utcnow
+from nursery_ops.errors import Forbidden, NotFound, TabletLocked
+from nursery_ops.policy import load_policy
+from nursery_ops.rooms.models import Room, RoomCaregiver
+from nursery_ops.settings import get_settings
+from nursery_ops.staff.models import PinFailure, TabletPin
+
+
+@dataclass
+class RoomActor:
+    """A room action's context: the room, the signed-in person, and who is acting."""
+
+    room: Room
+    me: CurrentPerson
+    person_id: int
+    person_name: str
+
+
+def may_work_in_room(session: Session, person_id: int, roles: frozenset[Role], room_id: int) -> bool:
+    if roles & {Role.director, Role.health}:
+        return True
+    if Role.caregiver not in roles:
+        return False
+    assigned = select(RoomCaregiver.id).where(RoomCaregiver.room_id == room_id, RoomCaregiver.person_id == person_id)
+    return session.exec(assigned).first() is not None
+
+
+def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) -> RoomActor:
+    room = session.get(Room, room_id)
+    if room is None or not room.active:
+        raise NotFound()
+    if not may_work_in_room(session, me.id, me.roles, room_id):
+        raise Forbidden()
+    login = session.get(LoginSession, me.session_token_hash)
+    now = utcnow()
+    last_action = login.acting_seen_at or login.created_at
+    # The director's own office sessions are not the shared tablet: they never lock.
+    shared_tablet = Role.director not in me.roles
+    if shared_tablet and now - last_action > timedelta(minutes=load_policy(session).tablet_lock_minutes):
+        raise TabletLocked(room_id)
+    person_id = login.acting_person_id or me.id
+    acting = me.person if person_id == me.id else session.get(Person, person_id)
+    if acting is None or not acting.active or not may_work_in_room(session, person_id, roles_of(session, person_id), room_id):
+        raise TabletLocked(room_id)
+    if request.method in UNSAFE:
+        # An action keeps the tablet awake; looking at it does not.
+        login.acting_seen_at = now
+        session.add(login)
+    return RoomActor(room=room, me=me, person_id=person_id, person_name=acting.full_name)
+
+
+RoomActing = Annotated[RoomActor, Depends(room_actor)]
+
+
+# ---------------------------------------------------------------- PINs
+
+
+PIN_LENGTHS = range(4, 9)
+
+
+def hash_pin(pin: str) -> str:
+    return password_hasher.hash(pin)
+
+
+def pin_throttled(session: Session, session_hash: str) -> bool:
+    settings = get_settings()
+    since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
+    failures = session.exec(
+        select(PinFailure.id).where(PinFailure.session_hash == session_hash, PinFailure.at >= since)
+    ).all()
+    return len(failures) >= settings.login_max_failures
+
+
+def unlock(session: Session, me: CurrentPerson, room_id: int, person_id: int, pin: str) -> bool:
+    """Make `person_id` the acting person on this tablet if their PIN is right (caller checks throttling)."""
+    stored = session.get(TabletPin, person_id)
+    person = session.get(Person, person_id)
+    valid = (
+        stored is not None
+        and person is not None
+        and person.active
+        and password_hasher.verify(pin, stored.pin_hash)
+        and may_work_in_room(session, person_id, roles_of(session, person_id), room_id)
+    )
+    if not valid:
+        session.add(PinFailure(session_hash=me.session_token_hash))
+        return False
+    session.exec(
+        update(LoginSession)
+        .where(LoginSession.token_hash == me.session_token_hash)
+        .values(acting_person_id=person_id, acting_seen_at=utcnow())
+    )
+    return True
