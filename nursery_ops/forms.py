@@ -51,6 +51,14 @@ class FormModel(BaseModel):
         return data
 
 
+class Refused(Exception):
+    """A change the rules refuse: message ids by field, shown next to the fields (400); nothing is saved."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
 class FieldError(ValueError):
     """Raised by a validator with a message id of our own."""
 

@@ -27,7 +27,7 @@ from nursery_ops.children.forms import (
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today
 from nursery_ops.enrolment.service import child_enrolment_panel
-from nursery_ops.forms import parse_form
+from nursery_ops.forms import Refused, parse_form
 from nursery_ops.health.models import ExamKind
 from nursery_ops.photos.service import PhotoRefused, is_file, read_photo
 from nursery_ops.policy import load_policy
@@ -83,7 +83,7 @@ async def new_child(request: Request, session: DbSession, me: Director):
         try:
             child = service.create_child(session, me, data, local_today(), load_policy(session))
             return to_record(child)
-        except service.Refused as refused:
+        except Refused as refused:
             errors = refused.errors
     return render(request, "children/new.html", {"form": dict(form), "errors": errors, "relations": RELATIONS}, status_code=400)
 
@@ -115,7 +115,7 @@ async def edit_child(request: Request, session: DbSession, me: Director, child_i
         try:
             service.update_child(session, me, child, data, local_today(), load_policy(session))
             return to_record(child, "details")
-        except service.Refused as refused:
+        except Refused as refused:
             errors = refused.errors
     return form_page(request, "children/edit.html", child, {"form": dict(form), "errors": errors}, 400)
 
@@ -138,7 +138,7 @@ async def new_guardian(request: Request, session: DbSession, me: Director, child
         try:
             service.add_guardian(session, me, child, data)
             return to_record(child, "guardians")
-        except service.Refused as refused:
+        except Refused as refused:
             errors = refused.errors
     return form_page(request, "children/guardian_form.html", child, {"link": None, "form": dict(form), "errors": errors}, 400)
 
@@ -290,7 +290,7 @@ async def record_consent(request: Request, session: DbSession, me: Director, chi
         try:
             service.record_consent(session, me, child, data)
             return to_record(child, "admission")
-        except service.Refused as refused:
+        except Refused as refused:
             errors = refused.errors
     context = {"form": dict(form), "errors": errors, "guardians": guardian_options(session, child)}
     return form_page(request, "children/consent.html", child, context, 400)
@@ -323,7 +323,7 @@ async def record_vaccination(request: Request, session: DbSession, me: HealthSta
         try:
             service.record_vaccination(session, me, child, data, today, policy)
             return to_record(child, "admission")
-        except service.Refused as refused:
+        except Refused as refused:
             errors = refused.errors
     default_due = service.vaccination_default_due(session, child, today, policy)
     context = {"form": dict(form), "errors": errors, "default_due": default_due, "pending_days": policy.vaccination_pending_days}

@@ -30,19 +30,12 @@ from nursery_ops.children.rules import AgeBand, age_band, band_birth_range, birt
 from nursery_ops.clock import utcnow
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.errors import NotFound
+from nursery_ops.forms import Refused
 from nursery_ops.health.models import HealthExam
 from nursery_ops.i18n import N_
 from nursery_ops.photos.service import PreparedPhoto, set_adult_photo
 from nursery_ops.policy import Policy
 from nursery_ops.rooms.models import Room
-
-
-class Refused(Exception):
-    """A change the rules refuse: messages by field, shown next to the fields (400)."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 # ---------------------------------------------------------------- the list

@@ -13,7 +13,8 @@ from nursery_ops.forms import FieldError, FormModel, form_values, parse_form, ph
 from nursery_ops.i18n import N_
 from nursery_ops.staff import service
 from nursery_ops.labels import ROLE_LABELS
-from nursery_ops.staff.service import STAFF_ROLE_ORDER, AccountRefused
+from nursery_ops.forms import Refused
+from nursery_ops.staff.service import STAFF_ROLE_ORDER
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -91,7 +92,7 @@ async def staff_create(request: Request, session: DbSession, me: Director):
                 roles=set(data.roles), password=data.password,
             )
             return RedirectResponse(f"/staff/{person.id}?saved=created", status_code=303)
-        except AccountRefused as refused:
+        except Refused as refused:
             errors = refused.errors
     context = {"role_options": _role_options(), "form": _echo(NewStaffForm, form, "password"), "errors": errors}
     return render(request, "staff/new.html", context, status_code=400)
@@ -131,7 +132,7 @@ async def staff_update(request: Request, person_id: int, session: DbSession, me:
         try:
             service.update_staff(session, me, found, full_name=data.full_name, phone=data.phone, roles=set(data.roles))
             return RedirectResponse(f"/staff/{person_id}?saved=updated", status_code=303)
-        except AccountRefused as refused:
+        except Refused as refused:
             errors = refused.errors
     return _render_account(request, session, found, form=_echo(StaffForm, form), errors=errors, status_code=400)
 
@@ -143,7 +144,7 @@ async def _change_active(request: Request, person_id: int, session, me, *, activ
         try:
             service.set_active(session, me, found, active=active, reason=data.reason)
             return RedirectResponse(service.account_url(found) + "?saved=" + ("reactivated" if active else "deactivated"), status_code=303)
-        except AccountRefused as refused:
+        except Refused as refused:
             errors = refused.errors
     return _render_account(request, session, found, errors=errors, status_code=400)
 
@@ -190,7 +191,7 @@ async def guardian_account_create(request: Request, guardian_id: int, session: D
         try:
             service.create_parent_account(session, me, page.guardian, username=data.username, password=data.password)
             return RedirectResponse(f"/guardians/{guardian_id}/account?saved=created", status_code=303)
-        except AccountRefused as refused:
+        except Refused as refused:
             errors = refused.errors
     context = {"page": page, "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
     return render(request, "staff/guardian_account.html", context, status_code=400)

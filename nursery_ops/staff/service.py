@@ -17,18 +17,11 @@ from nursery_ops.auth.service import CurrentPerson, change_password, hash_passwo
 from nursery_ops.children.models import Child, ChildGuardian, Guardian
 from nursery_ops.clock import utcnow
 from nursery_ops.errors import NotFound
+from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
 
 STAFF_ROLE_ORDER = (Role.director, Role.caregiver, Role.health)
 SECRET_FIELDS = {"password_hash"}
-
-
-class AccountRefused(Exception):
-    """The change breaks a rule; `errors` maps form fields to message ids."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass
@@ -105,7 +98,7 @@ def create_staff(
     session: Session, actor: CurrentPerson, *, full_name: str, username: str, phone: str | None, roles: set[Role], password: str
 ) -> Person:
     if _username_taken(session, username):
-        raise AccountRefused({"username": N_("This username is taken; choose another.")})
+        raise Refused({"username": N_("This username is taken; choose another.")})
     person = Person(full_name=full_name, username=username, phone=phone, password_hash=hash_password(password))
     session.add(person)
     session.flush()
@@ -120,7 +113,7 @@ def update_staff(
 ) -> None:
     person = found.person
     if person.id == actor.id and Role.director not in roles:
-        raise AccountRefused({"roles": N_("You cannot remove your own director role.")})
+        raise Refused({"roles": N_("You cannot remove your own director role.")})
     # The staff form only speaks of staff roles: a parent role the person holds stays.
     new_roles = roles | (found.roles - STAFF_ROLES)
     before = _snapshot(person, found.roles)
@@ -137,7 +130,7 @@ def set_active(session: Session, actor: CurrentPerson, found: Account, *, active
     """Deactivate (signing the person out everywhere) or reactivate an account, with the reason."""
     person = found.person
     if not active and person.id == actor.id:
-        raise AccountRefused({"reason": N_("You cannot deactivate your own account.")})
+        raise Refused({"reason": N_("You cannot deactivate your own account.")})
     if person.active == active:
         return
     before = _snapshot(person, found.roles)
@@ -200,7 +193,7 @@ def create_parent_account(
 ) -> Person:
     """A parent sign-in for a guardian (家长账号): the family page shows that guardian's children."""
     if _username_taken(session, username):
-        raise AccountRefused({"username": N_("This username is taken; choose another.")})
+        raise Refused({"username": N_("This username is taken; choose another.")})
     person = Person(
         full_name=guardian.full_name,
         username=username,
