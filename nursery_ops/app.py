@@ -112,6 +112,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.enrolment.routes import router as enrolment_router
     from nursery_ops.photos.routes import router as photos_router
     from nursery_ops.policy.routes import router as policy_router
+    from nursery_ops.attendance.routes import router as attendance_router
+    from nursery_ops.dailylog.routes import router as dailylog_router
+    from nursery_ops.rooms.tablet_routes import router as tablet_router
+    from nursery_ops.staff.certificates import router as certificates_router
+    from nursery_ops.staff.pins import router as pins_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -137,6 +142,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         enrolment_router,
         photos_router,
         policy_router,
+        attendance_router,
+        dailylog_router,
+        tablet_router,
+        certificates_router,
+        pins_router,
     ):
         app.include_router(router)
     return app

@@ -1,9 +1,13 @@
 """Who is expected today and how many caregivers a room needs (DOMAIN.md "The day", ratios). Plain functions."""
 
 import math
+import re
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
 
+from nursery_ops.attendance.models import AbsenceReason
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
 from nursery_ops.enrolment.models import CareType, EnrolmentStatus
 from nursery_ops.i18n import N_
@@ -66,4 +70,147 @@ def ratio_decision(children: int, caregivers_counted: int, per_caregiver: int) -
             N_("The room would be below ratio: {children} children need {needed} caregivers on duty (1:{ratio}), {counted} are."),
             {"children": children, "needed": needed, "ratio": per_caregiver, "counted": caregivers_counted},
         )
+    return None
+
+
+# ---------------------------------------------------------------- the morning check (晨检)
+
+TEMPERATURE_MIN_TENTHS = 340
+TEMPERATURE_MAX_TENTHS = 430
+_TEMPERATURE = re.compile(r"^\s*(\d{2})(?:[.,](\d))?\s*$")
+
+
+def parse_temperature(text: str) -> int | None:
+    """"37.3", "37,3" (a Chinese keypad's decimal comma) or "37" → tenths of a degree; None when not such a number."""
+    match = _TEMPERATURE.match(text or "")
+    if match is None:
+        return None
+    return int(match.group(1)) * 10 + int(match.group(2) or 0)
+
+
+def temperature_error(tenths: int | None) -> str | None:
+    """A form error (not a BLOCK): a value no thermometer on a living child shows is a typing slip."""
+    if tenths is None:
+        return N_("Enter the temperature with one decimal, e.g. 37.3.")
+    if not TEMPERATURE_MIN_TENTHS <= tenths <= TEMPERATURE_MAX_TENTHS:
+        return N_("A temperature between 34.0 and 43.0 °C, please: check the thermometer and type it again.")
+    return None
+
+
+def fever_tenths(policy: Policy) -> int:
+    return round(policy.fever_celsius * 10)
+
+
+def morning_check_decision(
+    admitting: bool, temperature_tenths: int, rash: bool, suspected_infection: bool, policy: Policy
+) -> Decision | None:
+    """BLOCK both admitting outcomes at ≥ the fever threshold or with a rash / suspected infection; "send home" always goes.
+
+    Compared in tenths so that 37.3 is exactly the threshold (no float rounding).
+    """
+    if not admitting:
+        return None
+    threshold = fever_tenths(policy)
+    if temperature_tenths >= threshold:
+        return Decision(
+            Mode.block,
+            N_("{temperature} °C is at or above {threshold} °C: the child cannot be admitted. Choose \"send home\"."),
+            {"temperature": f"{temperature_tenths / 10:.1f}", "threshold": f"{threshold / 10:.1f}"},
+        )
+    if rash or suspected_infection:
+        return Decision(
+            Mode.block,
+            N_("With a rash or a suspected infection the child cannot be admitted. Choose \"send home\"."),
+        )
+    return None
+
+
+# ---------------------------------------------------------------- pick-up (离园)
+
+
+class CollectorKind(StrEnum):
+    guardian = "guardian"
+    adult = "adult"  # a trusted adult on the pick-up list
+    delegate = "delegate"  # a one-off delegate approved by a guardian
+
+
+@dataclass(frozen=True)
+class Collector:
+    """The adult at the door, as the records know them.
+
+    `active`: the guardian link / the trusted adult is active; for a delegate, the
+    approving guardian's link to this child is. `on_date`: a delegate's day.
+    """
+
+    kind: CollectorKind
+    child_id: int
+    active: bool
+    may_pick_up: bool = True
+    on_date: date | None = None
+
+
+PICKUP_REFUSED = N_(
+    "This person may not collect the child: only a guardian allowed to pick up, an adult on the pick-up list, "
+    "or a delegate approved by a guardian for today. Call a guardian."
+)
+
+
+def pickup_decision(collector: Collector | None, child_id: int, on: date) -> Decision | None:
+    """BLOCK (never overridable) anyone but an authorised adult for this child and this day."""
+    allowed = (
+        collector is not None
+        and collector.child_id == child_id
+        and collector.active
+        and collector.may_pick_up
+        and (collector.kind is not CollectorKind.delegate or collector.on_date == on)
+    )
+    return None if allowed else Decision(Mode.block, PICKUP_REFUSED)
+
+
+# ---------------------------------------------------------------- absences
+
+
+def after_cutoff(local_now: time, policy: Policy) -> bool:
+    return local_now >= policy.absence_cutoff
+
+
+def missing_reasons(
+    expected: Iterable[int], arrived: Iterable[int], absent: Iterable[int], local_now: time, policy: Policy
+) -> list[int]:
+    """After the cut-off: expected children neither in nor with an absence reason (in the given order)."""
+    if not after_cutoff(local_now, policy):
+        return []
+    known = set(arrived) | set(absent)
+    return [child_id for child_id in expected if child_id not in known]
+
+
+def needs_family_call(reason: AbsenceReason, family_called_at: datetime | None) -> bool:
+    """"Unknown" stays on the room view and the director's page until the call to the family is recorded."""
+    return reason is AbsenceReason.unknown and family_called_at is None
+
+
+def sick_follow_up(last_sick_on: dict[int, date], last_arrival_on: dict[int, date]) -> set[int]:
+    """Children off sick and not back since: followed up each day until they return."""
+    return {
+        child_id
+        for child_id, sick_on in last_sick_on.items()
+        if child_id not in last_arrival_on or last_arrival_on[child_id] < sick_on
+    }
+
+
+# ---------------------------------------------------------------- staff on duty
+
+
+def certificate_valid(voided: bool, valid_until: date, on: date) -> bool:
+    return not voided and valid_until >= on
+
+
+def not_counted_reason(on_shift: bool, health_certificate_valid: bool, is_caregiver: bool) -> str | None:
+    """Why a person in the room does not count toward the ratio (None: counted)."""
+    if not on_shift:
+        return N_("Not clocked in")
+    if not is_caregiver:
+        return N_("Not a caregiver: does not count toward the ratio")
+    if not health_certificate_valid:
+        return N_("No valid health certificate: does not count toward the ratio")
     return None

@@ -400,6 +400,8 @@ def child_enrolment_panel(session: Session, child: Child, today: date, policy: P
                 actions.append((f"/enrolments/{current.id}/place", N_("Place in a room")))
             elif current.room_id is not None:
                 actions.append((f"/enrolments/{current.id}/transfer", N_("Transfer to another room")))
+            if current.care_type == CareType.temporary and current.status == EnrolmentStatus.enrolled:
+                actions.append((f"/children/{child.id}/bookings", N_("Book days (临时托)")))
             actions.append((f"/enrolments/{current.id}/withdraw", N_("Withdraw")))
 
     return {

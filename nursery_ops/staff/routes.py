@@ -13,7 +13,10 @@ from nursery_ops.forms import FieldError, FormModel, form_values, parse_form, ph
 from nursery_ops.i18n import N_
 from nursery_ops.staff import service
 from nursery_ops.labels import ROLE_LABELS
+from nursery_ops.clock import local_today
 from nursery_ops.forms import Refused
+from nursery_ops.policy import load_policy
+from nursery_ops.staff.certificates import certificates_section
 from nursery_ops.staff.service import STAFF_ROLE_ORDER
 from nursery_ops.templating import render
 
@@ -114,6 +117,7 @@ def _render_account(request: Request, session, found, *, form: dict | None = Non
         "saved": request.query_params.get("saved"),
         "form": values,
         "errors": errors or {},
+        **certificates_section(session, found.person.id, local_today(), load_policy(session)),
     }
     return render(request, "staff/detail.html", context, status_code=status_code)
 

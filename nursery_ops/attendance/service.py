@@ -1,0 +1,674 @@
+"""The day at the door: staff shifts, the morning check, arrival, pick-up, absences, bookings.
+
+Each change validates everything first (nothing half-saved), writes its audit entry
+in the same transaction and commits. Refusals raise `Refused` (field → message id or
+Decision); check-in BLOCKs raise `Blocked`, which a director may override with a reason.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from nursery_ops import audit
+from nursery_ops.attendance.forms import (
+    AbsenceForm,
+    BookingForm,
+    CallForm,
+    CheckInForm,
+    CheckOutForm,
+    DelegateForm,
+    MorningCheckForm,
+    ReturnCertificateForm,
+)
+from nursery_ops.attendance.models import (
+    Absence,
+    AbsenceReason,
+    Attendance,
+    CheckOutcome,
+    MorningCheck,
+    PickupDelegate,
+    TemporaryBooking,
+)
+from nursery_ops.attendance.rules import (
+    Collector,
+    CollectorKind,
+    certificate_valid,
+    children_per_caregiver,
+    is_expected,
+    morning_check_decision,
+    not_counted_reason,
+    pickup_decision,
+    ratio_decision,
+    sick_follow_up,
+)
+from nursery_ops.auth.models import Person, PersonRole, Role
+from nursery_ops.auth.service import CurrentPerson
+from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedAdult
+from nursery_ops.clock import local_date
+from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
+from nursery_ops.enrolment.rules import admission_complete
+from nursery_ops.enrolment.service import admission_checklist_for
+from nursery_ops.errors import NotFound
+from nursery_ops.forms import Refused
+from nursery_ops.health.models import ReturnCertificate
+from nursery_ops.i18n import N_
+from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.rooms.models import Room
+from nursery_ops.rooms.tablet import RoomActor
+from nursery_ops.staff.models import CertificateKind, StaffCertificate, StaffShift
+
+NOT_EXPECTED = N_("This child is not expected in this room today.")
+NOT_CHECKED_IN = N_("This child has not been checked in today: there is nothing to check out.")
+ALREADY_IN = N_("This child is already checked in today: an absence cannot be recorded.")
+
+
+class Blocked(Refused):
+    """BLOCK rules stand: shown with the override box (a director may go ahead with a written reason)."""
+
+    def __init__(self, blocks: list[Decision], errors: dict | None = None):
+        super().__init__(errors or {})
+        self.blocks = blocks
+
+
+# ---------------------------------------------------------------- the child in this room
+
+
+def room_child(session: Session, room: Room, child_id: int) -> tuple[Child, Enrolment]:
+    """The child and its open enrolment in this room; 404 for a child who is not this room's."""
+    child = session.get(Child, child_id)
+    enrolment = session.exec(
+        select(Enrolment).where(
+            Enrolment.child_id == child_id,
+            Enrolment.room_id == room.id,
+            Enrolment.status == EnrolmentStatus.enrolled,
+        )
+    ).first()
+    if child is None or enrolment is None:
+        raise NotFound()
+    return child, enrolment
+
+
+def booked_on(session: Session, enrolment_id: int, on: date) -> bool:
+    return session.exec(
+        select(TemporaryBooking.id).where(
+            TemporaryBooking.enrolment_id == enrolment_id,
+            TemporaryBooking.on_date == on,
+            col(TemporaryBooking.cancelled_at).is_(None),
+        )
+    ).first() is not None
+
+
+def expected_today(session: Session, enrolment: Enrolment, on: date) -> bool:
+    booked = enrolment.care_type is CareType.temporary and booked_on(session, enrolment.id, on)
+    return is_expected(
+        enrolment.status, enrolment.care_type, enrolment.schedule_days, enrolment.start_date, enrolment.end_date, on, booked
+    )
+
+
+def attendance_on(session: Session, child_id: int, on: date) -> Attendance | None:
+    return session.exec(select(Attendance).where(Attendance.child_id == child_id, Attendance.on_date == on)).first()
+
+
+def absence_on(session: Session, child_id: int, on: date) -> Absence | None:
+    return session.exec(select(Absence).where(Absence.child_id == child_id, Absence.on_date == on)).first()
+
+
+def latest_morning_check(session: Session, child_id: int, on: date) -> MorningCheck | None:
+    return session.exec(
+        select(MorningCheck)
+        .where(MorningCheck.child_id == child_id, MorningCheck.on_date == on)
+        .order_by(col(MorningCheck.at).desc(), col(MorningCheck.id).desc())
+    ).first()
+
+
+def awaited_return_certificates(session: Session, child_id: int) -> list[ReturnCertificate]:
+    return list(
+        session.exec(
+            select(ReturnCertificate).where(
+                ReturnCertificate.child_id == child_id, col(ReturnCertificate.received_on).is_(None)
+            )
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------- staff on duty
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    person_id: int
+    name: str
+    counted: bool
+    why_not: str | None  # message id when not counted
+
+
+def on_duty(session: Session, room_id: int, on: date) -> list[OnDuty]:
+    """Everyone clocked in to the room today, and whether they count toward the ratio (three queries)."""
+    rows = session.exec(
+        select(StaffShift.person_id, Person.full_name)
+        .join(Person, Person.id == StaffShift.person_id)
+        .where(StaffShift.room_id == room_id, StaffShift.on_date == on, col(StaffShift.clock_out_at).is_(None))
+        .order_by(StaffShift.clock_in_at, StaffShift.id)
+    ).all()
+    person_ids = {person_id for person_id, _name in rows}
+    if not person_ids:
+        return []
+    caregivers = set(
+        session.exec(
+            select(PersonRole.person_id).where(
+                col(PersonRole.person_id).in_(person_ids), PersonRole.role == Role.caregiver
+            )
+        ).all()
+    )
+    certified = {
+        person_id
+        for person_id, voided_at, valid_until in session.exec(
+            select(StaffCertificate.person_id, StaffCertificate.voided_at, StaffCertificate.valid_until).where(
+                col(StaffCertificate.person_id).in_(person_ids),
+                StaffCertificate.kind == CertificateKind.health,
+                StaffCertificate.issued_on <= on,
+            )
+        ).all()
+        if certificate_valid(voided_at is not None, valid_until, on)
+    }
+    seen: set[int] = set()
+    duty = []
+    for person_id, name in rows:
+        if person_id in seen:
+            continue
+        seen.add(person_id)
+        reason = not_counted_reason(True, person_id in certified, person_id in caregivers)
+        duty.append(OnDuty(person_id, name, reason is None, reason))
+    return duty
+
+
+def counted_caregivers(session: Session, room_id: int, on: date) -> int:
+    return sum(1 for person in on_duty(session, room_id, on) if person.counted)
+
+
+def _open_shifts(session: Session, person_id: int) -> list[StaffShift]:
+    return list(
+        session.exec(
+            select(StaffShift).where(StaffShift.person_id == person_id, col(StaffShift.clock_out_at).is_(None))
+        ).all()
+    )
+
+
+def clock_in(session: Session, actor: RoomActor, now: datetime) -> StaffShift:
+    """The acting person starts a shift in this room; a repeat answers with the open shift."""
+    today = local_date(now)
+    for shift in _open_shifts(session, actor.person_id):
+        if shift.room_id == actor.room.id and shift.on_date == today:
+            return shift
+        room = session.get(Room, shift.room_id)
+        raise Refused({"__all__": Decision(
+            Mode.block,
+            N_("{name} is still clocked in to {room} since {date}: clock out there first."),
+            {"name": actor.person_name, "room": room.name if room else "?", "date": shift.on_date.isoformat()},
+        )})
+    shift = StaffShift(
+        room_id=actor.room.id, person_id=actor.person_id, on_date=today, clock_in_at=now, recorded_by_id=actor.person_id
+    )
+    session.add(shift)
+    audit.record(session, actor.person_id, "clocked_in", shift, after=audit.snapshot(shift))
+    session.commit()
+    return shift
+
+
+def clock_out(session: Session, actor: RoomActor, now: datetime) -> list[StaffShift]:
+    shifts = [shift for shift in _open_shifts(session, actor.person_id) if shift.room_id == actor.room.id]
+    if not shifts:
+        raise Refused({"__all__": Decision(
+            Mode.block, N_("{name} is not clocked in to this room."), {"name": actor.person_name}
+        )})
+    for shift in shifts:
+        before = audit.snapshot(shift)
+        shift.clock_out_at = now
+        session.add(shift)
+        audit.record(session, actor.person_id, "clocked_out", shift, before=before, after=audit.snapshot(shift))
+    session.commit()
+    return shifts
+
+
+# ---------------------------------------------------------------- morning check (晨检)
+
+
+def record_morning_check(
+    session: Session, actor: RoomActor, child: Child, enrolment: Enrolment, data: MorningCheckForm, policy: Policy,
+    now: datetime,
+) -> MorningCheck:
+    if not expected_today(session, enrolment, local_date(now)):
+        raise Refused({"__all__": NOT_EXPECTED})
+    admitting = data.outcome is not CheckOutcome.send_home
+    decision = morning_check_decision(admitting, data.temperature, data.rash, data.suspected_infection, policy)
+    if decision is not None:
+        raise Refused({"outcome": decision})
+    check = MorningCheck(
+        child_id=child.id,
+        on_date=local_date(now),
+        at=now,
+        temperature_tenths=data.temperature,
+        **data.model_dump(exclude={"temperature"}),
+        by_id=actor.person_id,
+    )
+    session.add(check)
+    audit.record(session, actor.person_id, "morning_check_recorded", check, child_id=child.id, after=audit.snapshot(check))
+    session.commit()
+    return check
+
+
+# ---------------------------------------------------------------- check-in (入园)
+
+
+@dataclass(frozen=True)
+class AdultOption:
+    """An adult shown with a photo at the door: a guardian, a trusted adult or today's delegate."""
+
+    key: str  # "guardian:3", "adult:5", "delegate:7"
+    name: str
+    relation: str
+    photo_id: int | None
+
+
+def bringing_adults(session: Session, child_id: int) -> list[AdultOption]:
+    """Who may have brought the child: active guardians and trusted adults (anyone may be typed in too)."""
+    options = [
+        AdultOption(f"guardian:{guardian.id}", guardian.full_name, link.relation, None)
+        for link, guardian in session.exec(
+            select(ChildGuardian, Guardian)
+            .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
+            .where(ChildGuardian.child_id == child_id, ChildGuardian.active)
+            .order_by(ChildGuardian.id)
+        ).all()
+    ]
+    options += [
+        AdultOption(f"adult:{adult.id}", adult.full_name, adult.relation, adult.photo_id)
+        for adult in session.exec(
+            select(TrustedAdult).where(TrustedAdult.child_id == child_id, TrustedAdult.active).order_by(TrustedAdult.id)
+        ).all()
+    ]
+    return options
+
+
+def _brought_by(session: Session, child_id: int, data: CheckInForm) -> str:
+    if data.brought_by:
+        for option in bringing_adults(session, child_id):
+            if option.key == data.brought_by:
+                return f"{option.name} ({option.relation})"[:100]
+    if data.brought_by_name:
+        return data.brought_by_name
+    raise Refused({"brought_by": N_("Choose who brought the child, or type the name.")})
+
+
+def check_in_blocks(
+    session: Session, room: Room, child: Child, enrolment: Enrolment, policy: Policy, on: date
+) -> tuple[list[Decision], MorningCheck | None]:
+    """Every BLOCK that stands against this child's arrival now (the director may override them)."""
+    blocks = []
+    items = admission_checklist_for(session, child, enrolment, policy, on)
+    if not admission_complete(items):
+        missing = [item.label for item in items if not item.done]
+        blocks.append(Decision(
+            Mode.block, N_("The admission checklist is incomplete: {missing}."), {"missing": ", ".join(missing)}
+        ))
+    check = latest_morning_check(session, child.id, on)
+    if check is None:
+        blocks.append(Decision(Mode.block, N_("No morning check today: do the morning check (晨检) first.")))
+    elif check.outcome is CheckOutcome.send_home:
+        blocks.append(Decision(Mode.block, N_("Today's morning check sent the child home.")))
+    if awaited_return_certificates(session, child.id):
+        blocks.append(Decision(
+            Mode.block, N_("A doctor's return certificate (返园证明) is required and has not been recorded.")
+        ))
+    present = session.exec(
+        select(Child.birth_date)
+        .join(Attendance, Attendance.child_id == Child.id)
+        .where(Attendance.room_id == room.id, Attendance.on_date == on, col(Attendance.check_out_at).is_(None))
+    ).all()
+    births = [*present, child.birth_date]
+    per = children_per_caregiver(births, room.room_type, on, policy)
+    if (ratio := ratio_decision(len(births), counted_caregivers(session, room.id, on), per)) is not None:
+        blocks.append(ratio)
+    return blocks, check
+
+
+def may_override(actor: RoomActor) -> bool:
+    """Only a director acting as themself (not a caregiver who unlocked a director's tablet)."""
+    return actor.person_id == actor.me.id and actor.me.has(Role.director)
+
+
+def check_in(
+    session: Session, actor: RoomActor, child: Child, enrolment: Enrolment, data: CheckInForm, policy: Policy, now: datetime
+) -> Attendance:
+    """入园 — a repeat answers with the existing arrival; a child not expected here today is refused outright."""
+    on = local_date(now)
+    if (existing := attendance_on(session, child.id, on)) is not None:
+        return existing
+    if not expected_today(session, enrolment, on):
+        raise Refused({"__all__": NOT_EXPECTED})
+    brought_by = _brought_by(session, child.id, data)
+    blocks, check = check_in_blocks(session, actor.room, child, enrolment, policy, on)
+    reason = (data.override_reason or "").strip()
+    if blocks and not (may_override(actor) and reason):
+        errors = {"override_reason": N_("To go ahead anyway, write the reason for the override.")} if may_override(actor) else {}
+        raise Blocked(blocks, errors)
+    attendance = Attendance(
+        child_id=child.id,
+        room_id=actor.room.id,
+        on_date=on,
+        check_in_at=now,
+        brought_by=brought_by,
+        checked_in_by_id=actor.person_id,
+        morning_check_id=check.id if check else None,
+        check_in_override_reason=reason if blocks else None,
+    )
+    session.add(attendance)
+    try:
+        audit.record(session, actor.person_id, "checked_in", attendance, child_id=child.id, after=audit.snapshot(attendance))
+    except IntegrityError:
+        # A second tablet checked the child in a moment earlier: show that arrival.
+        session.rollback()
+        return attendance_on(session, child.id, on)
+    if blocks:
+        audit.record(
+            session, actor.person_id, "override", attendance, child_id=child.id, reason=reason,
+            after={"decisions": [{"mode": str(b.mode), "message": b.message, "params": b.params} for b in blocks]},
+        )
+    session.commit()
+    return attendance
+
+
+# ---------------------------------------------------------------- pick-up (离园)
+
+
+def collecting_adults(session: Session, child_id: int, on: date) -> list[AdultOption]:
+    """The list at the door: guardians and trusted adults who may pick up, and today's approved delegates."""
+    options = [
+        AdultOption(f"guardian:{guardian.id}", guardian.full_name, link.relation, None)
+        for link, guardian in session.exec(
+            select(ChildGuardian, Guardian)
+            .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
+            .where(ChildGuardian.child_id == child_id, ChildGuardian.active, ChildGuardian.may_pick_up)
+            .order_by(ChildGuardian.id)
+        ).all()
+    ]
+    options += [
+        AdultOption(f"adult:{adult.id}", adult.full_name, adult.relation, adult.photo_id)
+        for adult in session.exec(
+            select(TrustedAdult)
+            .where(TrustedAdult.child_id == child_id, TrustedAdult.active, TrustedAdult.may_pick_up)
+            .order_by(TrustedAdult.id)
+        ).all()
+    ]
+    active_guardians = set(
+        session.exec(
+            select(ChildGuardian.guardian_id).where(ChildGuardian.child_id == child_id, ChildGuardian.active)
+        ).all()
+    )
+    options += [
+        AdultOption(f"delegate:{delegate.id}", delegate.full_name, N_("One-off delegate"), None)
+        for delegate in delegates_on(session, child_id, on)
+        if delegate.approved_by_guardian_id in active_guardians
+    ]
+    return options
+
+
+def delegates_on(session: Session, child_id: int, on: date) -> list[PickupDelegate]:
+    return list(
+        session.exec(
+            select(PickupDelegate)
+            .where(PickupDelegate.child_id == child_id, PickupDelegate.on_date == on)
+            .order_by(PickupDelegate.id)
+        ).all()
+    )
+
+
+def _guardian_link(session: Session, child_id: int, guardian_id: int) -> ChildGuardian | None:
+    return session.exec(
+        select(ChildGuardian).where(ChildGuardian.child_id == child_id, ChildGuardian.guardian_id == guardian_id)
+    ).first()
+
+
+def collector_for(session: Session, child_id: int, key: str) -> Collector | None:
+    """What the records say about the chosen adult (None: nobody known — a stranger)."""
+    kind, _, raw_id = key.partition(":")
+    if not raw_id.isdigit():
+        return None
+    row_id = int(raw_id)
+    if kind == CollectorKind.guardian:
+        link = _guardian_link(session, child_id, row_id)
+        return Collector(CollectorKind.guardian, child_id, link.active, link.may_pick_up) if link else None
+    if kind == CollectorKind.adult:
+        adult = session.get(TrustedAdult, row_id)
+        return Collector(CollectorKind.adult, adult.child_id, adult.active, adult.may_pick_up) if adult else None
+    if kind == CollectorKind.delegate:
+        delegate = session.get(PickupDelegate, row_id)
+        if delegate is None:
+            return None
+        link = _guardian_link(session, delegate.child_id, delegate.approved_by_guardian_id)
+        return Collector(
+            CollectorKind.delegate, delegate.child_id, link is not None and link.active, True, delegate.on_date
+        )
+    return None
+
+
+def check_out(session: Session, actor: RoomActor, child: Child, data: CheckOutForm, now: datetime) -> Attendance:
+    """离园 — release only to an authorised adult (never overridable); a repeat answers with the departure."""
+    on = local_date(now)
+    attendance = attendance_on(session, child.id, on)
+    if attendance is None or attendance.room_id != actor.room.id:
+        raise Refused({"__all__": NOT_CHECKED_IN})
+    if attendance.check_out_at is not None:
+        return attendance
+    collector = collector_for(session, child.id, data.collector)
+    if (decision := pickup_decision(collector, child.id, on)) is not None:
+        raise Refused({"collector": decision})
+    before = audit.snapshot(attendance)
+    kind, _, row_id = data.collector.partition(":")
+    attendance.check_out_at = now
+    attendance.checked_out_by_id = actor.person_id
+    attendance.picked_up_by_guardian_id = int(row_id) if kind == CollectorKind.guardian else None
+    attendance.picked_up_by_adult_id = int(row_id) if kind == CollectorKind.adult else None
+    attendance.picked_up_by_delegate_id = int(row_id) if kind == CollectorKind.delegate else None
+    session.add(attendance)
+    audit.record(session, actor.person_id, "checked_out", attendance, child_id=child.id,
+                 before=before, after=audit.snapshot(attendance))
+    session.commit()
+    return attendance
+
+
+def guardian_options(session: Session, child_id: int) -> list[tuple[int, str]]:
+    return [
+        (guardian.id, f"{guardian.full_name} ({link.relation})")
+        for link, guardian in session.exec(
+            select(ChildGuardian, Guardian)
+            .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
+            .where(ChildGuardian.child_id == child_id, ChildGuardian.active)
+            .order_by(ChildGuardian.id)
+        ).all()
+    ]
+
+
+def add_delegate(session: Session, actor: RoomActor, child: Child, data: DelegateForm, now: datetime) -> PickupDelegate:
+    """A one-off delegate for today, with the approving guardian recorded first."""
+    link = _guardian_link(session, child.id, data.approved_by_guardian_id)
+    if link is None or not link.active:
+        raise Refused({"approved_by_guardian_id": N_("Choose an active guardian of this child.")})
+    for existing in delegates_on(session, child.id, local_date(now)):
+        # A double tap (the model has no form token): the same person today is recorded once.
+        if (existing.full_name, existing.phone, existing.approved_by_guardian_id) == (
+            data.full_name, data.phone, data.approved_by_guardian_id
+        ):
+            return existing
+    delegate = PickupDelegate(
+        child_id=child.id, on_date=local_date(now), recorded_by_id=actor.person_id, recorded_at=now, **data.model_dump()
+    )
+    session.add(delegate)
+    audit.record(session, actor.person_id, "pickup_delegate_recorded", delegate, child_id=child.id,
+                 after=audit.snapshot(delegate))
+    session.commit()
+    return delegate
+
+
+# ---------------------------------------------------------------- absences
+
+
+def record_absence(
+    session: Session, actor: RoomActor, child: Child, enrolment: Enrolment, data: AbsenceForm, now: datetime
+) -> Absence:
+    """An absence reason for today (a second one replaces the first, audited); sick + suspected infection → 返园证明."""
+    on = local_date(now)
+    if not expected_today(session, enrolment, on):
+        raise Refused({"__all__": NOT_EXPECTED})
+    if attendance_on(session, child.id, on) is not None:
+        raise Refused({"__all__": ALREADY_IN})
+    if data.reason is AbsenceReason.sick and not data.symptoms:
+        raise Refused({"symptoms": N_("Write the symptoms the family described.")})
+    sick = data.reason is AbsenceReason.sick
+    absence = absence_on(session, child.id, on)
+    before = audit.snapshot(absence)
+    if absence is None:
+        absence = Absence(child_id=child.id, room_id=actor.room.id, on_date=on, reason=data.reason, recorded_by_id=actor.person_id)
+    absence.reason = data.reason
+    absence.symptoms = data.symptoms if sick else ""
+    absence.suspected_infection = sick and data.suspected_infection
+    absence.recorded_by_id = actor.person_id
+    absence.recorded_at = now
+    session.add(absence)
+    try:
+        audit.record(session, actor.person_id, "absence_recorded" if before is None else "absence_changed", absence,
+                     child_id=child.id, before=before, after=audit.snapshot(absence))
+    except IntegrityError:
+        session.rollback()
+        return absence_on(session, child.id, on)
+    if absence.suspected_infection and not awaited_return_certificates(session, child.id):
+        certificate = ReturnCertificate(
+            child_id=child.id, required_since=on, reason=data.symptoms[:500], required_by_id=actor.person_id
+        )
+        session.add(certificate)
+        audit.record(session, actor.person_id, "return_certificate_required", certificate, child_id=child.id,
+                     after=audit.snapshot(certificate))
+    session.commit()
+    return absence
+
+
+def record_family_call(session: Session, actor: RoomActor, child: Child, data: CallForm, now: datetime) -> Absence:
+    absence = absence_on(session, child.id, local_date(now))
+    if absence is None:
+        raise Refused({"__all__": N_("Record the absence first, then the call to the family.")})
+    before = audit.snapshot(absence)
+    absence.family_called_at = now
+    absence.call_note = data.call_note
+    session.add(absence)
+    audit.record(session, actor.person_id, "family_called", absence, child_id=child.id,
+                 before=before, after=audit.snapshot(absence))
+    session.commit()
+    return absence
+
+
+def unknown_without_call(session: Session, on: date, room_id: int | None = None) -> list[tuple[Absence, Child]]:
+    """"Unknown" absences of the day still waiting for the call to the family (one room, or all for the director)."""
+    query = (
+        select(Absence, Child)
+        .join(Child, Child.id == Absence.child_id)
+        .where(Absence.on_date == on, Absence.reason == AbsenceReason.unknown, col(Absence.family_called_at).is_(None))
+        .order_by(Child.full_name, Child.id)
+    )
+    if room_id is not None:
+        query = query.where(Absence.room_id == room_id)
+    return [(absence, child) for absence, child in session.exec(query).all()]
+
+
+def sick_to_follow_up(session: Session, on: date, room_id: int | None = None) -> set[int]:
+    """Children whose latest sick day is after their latest arrival: followed up each day until they return."""
+    sick_query = select(Absence.child_id, func.max(Absence.on_date)).where(
+        Absence.reason == AbsenceReason.sick, Absence.on_date <= on
+    )
+    if room_id is not None:
+        sick_query = sick_query.where(Absence.room_id == room_id)
+    last_sick = dict(session.exec(sick_query.group_by(Absence.child_id)).all())
+    if not last_sick:
+        return set()
+    last_arrival = dict(
+        session.exec(
+            select(Attendance.child_id, func.max(Attendance.on_date))
+            .where(col(Attendance.child_id).in_(last_sick), Attendance.on_date <= on)
+            .group_by(Attendance.child_id)
+        ).all()
+    )
+    return sick_follow_up(last_sick, last_arrival)
+
+
+# ---------------------------------------------------------------- temporary bookings (临时托)
+
+
+def temporary_enrolment(session: Session, child_id: int) -> Enrolment | None:
+    return session.exec(
+        select(Enrolment).where(Enrolment.child_id == child_id, Enrolment.status == EnrolmentStatus.enrolled)
+    ).first()
+
+
+def bookings(session: Session, enrolment: Enrolment | None, today: date) -> list[TemporaryBooking]:
+    if enrolment is None:
+        return []
+    return list(
+        session.exec(
+            select(TemporaryBooking)
+            .where(TemporaryBooking.enrolment_id == enrolment.id, TemporaryBooking.on_date >= today)
+            .order_by(TemporaryBooking.on_date)
+        ).all()
+    )
+
+
+def change_booking(
+    session: Session, me: CurrentPerson, child: Child, data: BookingForm, today: date, now: datetime
+) -> TemporaryBooking:
+    enrolment = temporary_enrolment(session, child.id)
+    if enrolment is None or enrolment.care_type is not CareType.temporary:
+        raise Refused({"__all__": N_("Days are booked only for an open temporary-care (临时托) enrolment.")})
+    if data.on_date < today:
+        raise Refused({"on_date": N_("Choose today or a later day.")})
+    if data.on_date < enrolment.start_date or (enrolment.end_date is not None and data.on_date > enrolment.end_date):
+        raise Refused({"on_date": N_("Choose a day within the enrolment's dates.")})
+    booking = session.exec(
+        select(TemporaryBooking).where(TemporaryBooking.enrolment_id == enrolment.id, TemporaryBooking.on_date == data.on_date)
+    ).first()
+    before = audit.snapshot(booking)
+    if data.action == "book":
+        if booking is not None and booking.cancelled_at is None:
+            return booking
+        booking = booking or TemporaryBooking(enrolment_id=enrolment.id, on_date=data.on_date, booked_by_id=me.id)
+        booking.cancelled_at = None
+        booking.booked_by_id = me.id
+        booking.booked_at = now
+        action = "booking_made"
+    else:
+        if booking is None or booking.cancelled_at is not None:
+            raise Refused({"on_date": N_("There is no booking on this day.")})
+        booking.cancelled_at = now
+        action = "booking_cancelled"
+    session.add(booking)
+    audit.record(session, me.id, action, booking, child_id=child.id, before=before, after=audit.snapshot(booking))
+    session.commit()
+    return booking
+
+
+# ---------------------------------------------------------------- return certificates (返园证明)
+
+
+def receive_return_certificate(session: Session, me: CurrentPerson, child: Child, data: ReturnCertificateForm) -> None:
+    awaited = awaited_return_certificates(session, child.id)
+    if not awaited:
+        raise Refused({"__all__": N_("No return certificate is awaited for this child.")})
+    for certificate in awaited:
+        before = audit.snapshot(certificate)
+        certificate.received_on = data.received_on
+        certificate.issued_by = data.issued_by
+        certificate.received_by_id = me.id
+        session.add(certificate)
+        audit.record(session, me.id, "return_certificate_received", certificate, child_id=child.id,
+                     before=before, after=audit.snapshot(certificate))
+    session.commit()
