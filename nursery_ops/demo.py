@@ -18,13 +18,28 @@ from nursery_ops import audit
 from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.models import Person, Role
 from nursery_ops.auth.service import hash_password, set_roles
-from nursery_ops.children.models import Child, ChildGuardian, Guardian, Sex, TrustedAdult, VaccinationStatus
+from nursery_ops.children.models import (
+    Child,
+    ChildGuardian,
+    Guardian,
+    Sex,
+    TrustedAdult,
+    VaccinationStatus,
+)
 from nursery_ops.children.rules import date_at_months, last_day_of_month
-from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, HalfDaySession, RoomTransfer
+from nursery_ops.enrolment.models import (
+    CareType,
+    Enrolment,
+    EnrolmentStatus,
+    HalfDaySession,
+    RoomTransfer,
+)
 from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
 from nursery_ops.rooms.rules import room_months, room_type_cap
+from nursery_ops.rooms.tablet import hash_pin
+from nursery_ops.staff.models import CertificateKind, StaffCertificate, TabletPin
 
 DEMO_PASSWORD = "nursery-demo"
 AUDIT_ACTION = "demo_loaded"
@@ -52,6 +67,36 @@ STAFF = (
     ("caregiver11", "马老师", {Role.caregiver}, "mixed"),
     ("health", "刘保健", {Role.health}, None),
 )
+
+
+# Room tablet PINs of the demo staff (README): caregiverN unlocks with N written twice, e.g. 0202.
+DEMO_PINS = {"director": "9999", "caregiver": "1111", "health": "3333"}
+# One caregiver's health certificate has run out: the room view shows she does not count toward the ratio.
+EXPIRED_CERTIFICATE = "caregiver6"
+
+
+def demo_pin(username: str) -> str:
+    if username in DEMO_PINS:
+        return DEMO_PINS[username]
+    number = int(username.removeprefix("caregiver"))
+    return f"{number:02d}{number:02d}"
+
+
+def _add_tablet_pins_and_certificates(session: Session, people: dict, today: date, director) -> None:
+    for username, person in people.items():
+        session.add(TabletPin(person_id=person.id, pin_hash=hash_pin(demo_pin(username)), set_by_id=director.id))
+        if username.startswith("caregiver"):
+            issued = today - timedelta(days=375 if username == EXPIRED_CERTIFICATE else 200)
+            session.add(
+                StaffCertificate(
+                    person_id=person.id,
+                    kind=CertificateKind.health,
+                    number=f"JKZ{person.id:06d}",
+                    issued_on=issued,
+                    valid_until=issued + timedelta(days=365),
+                    recorded_by_id=director.id,
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -201,6 +246,7 @@ def load_demo(session: Session, today: date) -> None:
         if room_key:
             session.add(RoomCaregiver(room_id=rooms[room_key].id, person_id=person.id))
     director = people["director"]
+    _add_tablet_pins_and_certificates(session, people, today, director)
 
     families: dict[str, tuple[Guardian, Guardian, list[dict]]] = {}
     for index, entry in enumerate(ROSTER):

@@ -12,15 +12,30 @@ from nursery_ops.auth.models import Person, Role
 from nursery_ops.auth.service import password_hasher, roles_of
 from nursery_ops.children.access import guardian_child_ids
 from nursery_ops.children.models import Child, ChildGuardian, TrustedAdult
-from nursery_ops.children.rules import AgeBand, age_band, completed_months, upcoming_band_change
+from nursery_ops.children.rules import (
+    AgeBand,
+    age_band,
+    completed_months,
+    upcoming_band_change,
+)
 from nursery_ops.clock import local_today
 from nursery_ops.demo import DEMO_PASSWORD, demo_loaded, load_demo
-from nursery_ops.enrolment.rules import AdmissionFacts, admission_checklist, admission_complete
-from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, RoomTransfer
+from nursery_ops.enrolment.models import (
+    CareType,
+    Enrolment,
+    EnrolmentStatus,
+    RoomTransfer,
+)
+from nursery_ops.enrolment.rules import (
+    AdmissionFacts,
+    admission_checklist,
+    admission_complete,
+)
 from nursery_ops.health.models import HealthExam
 from nursery_ops.policy import DEFAULT_POLICY as policy
 from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
 from nursery_ops.rooms.rules import age_fits_room, room_type_cap
+from nursery_ops.staff.models import StaffCertificate, TabletPin
 
 # Today, and days where month arithmetic is easy to get wrong.
 DAYS = [local_today(), date(2024, 2, 29), date(2025, 1, 31), date(2025, 3, 31), date(2026, 3, 1)]
@@ -142,3 +157,17 @@ def test_demo_loads_only_once(session):
     count = session.exec(select(func.count()).select_from(Child)).one()
     load_demo(session, local_today())
     assert session.exec(select(func.count()).select_from(Child)).one() == count
+
+
+def test_demo_staff_unlock_tablets_with_their_pins_and_one_certificate_has_run_out(session):
+    load_demo(session, local_today())
+    people = {person.username: person for person in session.exec(select(Person)).all()}
+    for username, pin in (("caregiver", "1111"), ("health", "3333"), ("director", "9999"), ("caregiver2", "0202")):
+        stored = session.get(TabletPin, people[username].id)
+        assert password_hasher.verify(pin, stored.pin_hash), username
+    expired = [
+        certificate.person_id
+        for certificate in session.exec(select(StaffCertificate)).all()
+        if certificate.valid_until < local_today()
+    ]
+    assert expired == [people["caregiver6"].id]

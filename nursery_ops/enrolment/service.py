@@ -14,10 +14,22 @@ from sqlmodel import Session, col, select
 from nursery_ops import audit
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Child, ChildGuardian, TrustedAdult
-from nursery_ops.children.rules import BAND_ROOM, AgeBand, BandChange, age_band, completed_months, upcoming_band_change
+from nursery_ops.children.rules import (
+    BAND_ROOM,
+    AgeBand,
+    BandChange,
+    age_band,
+    completed_months,
+    upcoming_band_change,
+)
 from nursery_ops.clock import local_today
 from nursery_ops.enrolment.forms import WAITLIST, EditForm, EnrolForm
-from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, RoomTransfer
+from nursery_ops.enrolment.models import (
+    CareType,
+    Enrolment,
+    EnrolmentStatus,
+    RoomTransfer,
+)
 from nursery_ops.enrolment.rules import (
     AdmissionFacts,
     ChecklistItem,
@@ -35,7 +47,7 @@ from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import Room, RoomType
-from nursery_ops.rooms.rules import fits_after_change, places_from, placement_decisions
+from nursery_ops.rooms.rules import fits_after_change, placement_decisions, places_from
 from nursery_ops.rooms.service import active_rooms, places_taken, room_end_dates
 
 DUPLICATE = N_("This child already has an open enrolment (enrolled or on the waitlist). Edit, transfer or withdraw it instead.")

@@ -1,3 +1,78 @@
-from fastapi import APIRouter
+"""Unlocking the shared room tablet with a personal PIN, and switching who acts."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import Field
+from sqlmodel import select
+
+from nursery_ops import audit
+from nursery_ops.auth.access import DbSession, Staff
+from nursery_ops.auth.models import Person, PersonRole, Role
+from nursery_ops.errors import NotFound
+from nursery_ops.forms import FormModel, parse_form
+from nursery_ops.i18n import N_
+from nursery_ops.rooms.models import Room, RoomCaregiver
+from nursery_ops.rooms.tablet import pin_throttled, unlock
+from nursery_ops.staff.models import TabletPin
+from nursery_ops.templating import render
 
 router = APIRouter()
+
+
+class UnlockForm(FormModel):
+    person_id: int
+    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")]
+
+
+def people_for_room(session, room_id: int) -> list[tuple[int, str]]:
+    """Who may unlock this room's tablet: its caregivers, directors and health officers with a PIN."""
+    assigned = select(RoomCaregiver.person_id).where(RoomCaregiver.room_id == room_id)
+    everywhere = select(PersonRole.person_id).where(PersonRole.role.in_([Role.director, Role.health]))
+    rows = session.exec(
+        select(Person.id, Person.full_name)
+        .join(TabletPin, TabletPin.person_id == Person.id)
+        .where(Person.active.is_(True), Person.id.in_(assigned.union(everywhere)))
+        .order_by(Person.full_name)
+    ).all()
+    return [(person_id, name) for person_id, name in rows]
+
+
+def unlock_page(request, session, room: Room, form: dict, errors: dict, status_code: int = 200):
+    context = {"room": room, "people": people_for_room(session, room.id), "form": form, "errors": errors}
+    return render(request, "rooms/unlock.html", context, status_code=status_code)
+
+
+def active_room(session, room_id: int) -> Room:
+    room = session.get(Room, room_id)
+    if room is None or not room.active:
+        raise NotFound()
+    return room
+
+
+@router.get("/rooms/{room_id}/unlock")
+def unlock_form(request: Request, room_id: int, session: DbSession, me: Staff):
+    return unlock_page(request, session, active_room(session, room_id), {}, {})
+
+
+@router.post("/rooms/{room_id}/unlock")
+async def unlock_tablet(request: Request, room_id: int, session: DbSession, me: Staff):
+    room = active_room(session, room_id)
+    form = await request.form()
+    shown = {"person_id": form.get("person_id")}
+    if pin_throttled(session, me.session_token_hash):
+        errors = {"__all__": N_("Too many wrong PINs. Wait 15 minutes, or sign in again.")}
+        return unlock_page(request, session, room, shown, errors, 429)
+    data, errors = parse_form(UnlockForm, form)
+    if errors:
+        if "pin" in errors:
+            errors["pin"] = N_("Enter your PIN: 4 to 8 digits.")
+        return unlock_page(request, session, room, shown, errors, 400)
+    if not unlock(session, me, room.id, data.person_id, data.pin):
+        session.commit()  # keep the failure for throttling
+        return unlock_page(request, session, room, shown, {"pin": N_("This PIN is not right for this person.")}, 400)
+    person = session.get(Person, data.person_id)
+    audit.record(session, person.id, "tablet_unlocked", room, after={"acting_person_id": person.id})
+    session.commit()
+    return RedirectResponse(f"/rooms/{room.id}", status_code=303)

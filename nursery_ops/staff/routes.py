@@ -9,13 +9,20 @@ from pydantic import AfterValidator, Field
 
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.auth.models import STAFF_ROLES, Role
-from nursery_ops.forms import FieldError, FormModel, form_values, parse_form, phone_number, strong_enough
-from nursery_ops.i18n import N_
-from nursery_ops.staff import service
-from nursery_ops.labels import ROLE_LABELS
 from nursery_ops.clock import local_today
-from nursery_ops.forms import Refused
+from nursery_ops.forms import (
+    FieldError,
+    FormModel,
+    Refused,
+    form_values,
+    parse_form,
+    phone_number,
+    strong_enough,
+)
+from nursery_ops.i18n import N_
+from nursery_ops.labels import ROLE_LABELS
 from nursery_ops.policy import load_policy
+from nursery_ops.staff import service
 from nursery_ops.staff.certificates import certificates_section
 from nursery_ops.staff.service import STAFF_ROLE_ORDER
 from nursery_ops.templating import render

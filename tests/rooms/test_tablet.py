@@ -1,0 +1,122 @@
+"""The shared room tablet: PINs set by the director, unlocking, switching who acts, the idle lock."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from nursery_ops.attendance.models import MorningCheck
+from nursery_ops.audit import AuditEntry
+from nursery_ops.auth.models import LoginSession, Role
+from nursery_ops.clock import utcnow
+from nursery_ops.rooms.tablet import hash_pin
+from nursery_ops.staff.models import PinFailure, TabletPin
+from tests import factories as f
+
+
+def give_pin(session, person, pin):
+    session.add(TabletPin(person_id=person.id, pin_hash=hash_pin(pin)))
+    session.commit()
+
+
+def morning_check(client, world, child):
+    return client.post(
+        f"/rooms/{world.room_a.id}/children/{child.id}/morning-check", {"temperature": "36.6", "outcome": "admit"}
+    )
+
+
+def idle(session, minutes):
+    session.exec(update(LoginSession).values(acting_seen_at=utcnow() - timedelta(minutes=minutes)))
+    session.commit()
+
+
+def test_the_director_sets_a_pin_stored_hashed_and_audited(client_for, world, session):
+    response = client_for(world.director).post(f"/staff/{world.caregiver_a.id}/pin", {"pin": "2468"})
+    assert response.status_code == 303
+    stored = session.get(TabletPin, world.caregiver_a.id)
+    assert stored is not None and "2468" not in stored.pin_hash
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "tablet_pin_set")).one()
+    assert entry.actor_id == world.director.id and "2468" not in str(entry.after)
+
+
+@pytest.mark.parametrize("pin", ["12a4", "123", "123456789", ""])
+def test_a_pin_is_four_to_eight_digits(client_for, world, session, pin):
+    response = client_for(world.director).post(f"/staff/{world.caregiver_a.id}/pin", {"pin": pin})
+    assert response.status_code == 400 and "A PIN is 4 to 8 digits." in response.text
+    assert session.get(TabletPin, world.caregiver_a.id) is None
+
+
+@pytest.mark.parametrize("who", ["caregiver_a", "health", "parent_x"])
+def test_only_the_director_sets_pins(client_for, world, who):
+    assert client_for(getattr(world, who)).post(f"/staff/{world.caregiver_a.id}/pin", {"pin": "2468"}).status_code == 403
+
+
+def test_an_idle_tablet_locks_and_a_pin_unlocks_it_for_that_person(client_for, world, session):
+    second = f.make_person(session, "carer_a2", Role.caregiver, full_name="杨老师")
+    f.assign(session, world.room_a, second)
+    give_pin(session, second, "4321")
+    tablet = client_for(world.caregiver_a)
+    idle(session, 6)
+
+    refused = morning_check(tablet, world, world.child_x)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/rooms/{world.room_a.id}/unlock"
+    page = tablet.get(f"/rooms/{world.room_a.id}/unlock")
+    assert page.status_code == 200 and "杨老师" in page.text
+
+    unlocked = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": second.id, "pin": "4321"})
+    assert unlocked.status_code == 303 and unlocked.headers["location"] == f"/rooms/{world.room_a.id}"
+    morning_check(tablet, world, world.child_x)
+    session.expire_all()
+    # What is recorded now carries the person who unlocked, not the one signed in.
+    assert [check.by_id for check in session.exec(select(MorningCheck)).all()] == [second.id]
+
+
+def test_htmx_requests_on_a_locked_tablet_are_sent_to_the_pin_screen(client_for, world, session):
+    tablet = client_for(world.caregiver_a)
+    idle(session, 6)
+    response = tablet.http.post(
+        f"/rooms/{world.room_a.id}/children/{world.child_x.id}/morning-check",
+        data={"temperature": "36.6", "outcome": "admit"},
+        headers={"HX-Request": "true", "X-CSRF-Token": tablet.token},
+    )
+    assert response.headers["HX-Redirect"] == f"/rooms/{world.room_a.id}/unlock"
+
+
+def test_the_directors_own_sessions_do_not_lock(client_for, world, session):
+    director = client_for(world.director)
+    idle(session, 60)
+    assert morning_check(director, world, world.child_x).headers.get("location") != f"/rooms/{world.room_a.id}/unlock"
+
+
+def test_a_wrong_pin_is_counted_and_five_are_throttled(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    tablet = client_for(world.caregiver_a)
+    for _ in range(5):
+        response = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "9999"})
+        assert response.status_code == 400 and "This PIN is not right" in response.text
+    assert len(session.exec(select(PinFailure)).all()) == 5
+    right = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    assert right.status_code == 429 and "Too many wrong PINs" in right.text
+
+
+def test_the_pin_of_another_rooms_caregiver_does_not_unlock(client_for, world, session):
+    give_pin(session, world.caregiver_b, "5555")
+    tablet = client_for(world.caregiver_a)
+    page = tablet.get(f"/rooms/{world.room_a.id}/unlock")
+    assert "陈老师" not in page.text  # caregiver_b works in room B
+    response = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_b.id, "pin": "5555"})
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.exec(select(LoginSession.acting_person_id)).all() == [None]
+
+
+@pytest.mark.parametrize("pin", ["", "12", "abcd"])
+def test_a_malformed_pin_is_refused_next_to_the_field(client_for, world, session, pin):
+    give_pin(session, world.caregiver_a, "1111")
+    response = client_for(world.caregiver_a).post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": pin})
+    assert response.status_code == 400 and 'id="pin-error"' in response.text
+
+
+def test_unknown_room_is_404(client_for, world):
+    assert client_for(world.caregiver_a).get("/rooms/999/unlock").status_code == 404
