@@ -5,16 +5,25 @@ uses the password `nursery-demo`. Ages are chosen so that every enrolled child
 fits its room for weeks to come, except three children who are 3–7 weeks from a
 band change, so the director's 60-day warning has something to show. Three
 admissions are deliberately unfinished so the checklists and the health page
-show missing items.
+show missing items. Staff have tablet PINs and health certificates (one run out), and
+小月亮 托小班 has a morning under way today: two staff clocked in, four arrivals with
+morning checks and breakfast, one child off sick and one absent for an unknown reason.
 """
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
 from nursery_ops import audit
+from nursery_ops.attendance.models import (
+    Absence,
+    AbsenceReason,
+    Attendance,
+    CheckOutcome,
+    MorningCheck,
+)
 from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.models import Person, Role
 from nursery_ops.auth.service import hash_password, set_roles
@@ -27,6 +36,8 @@ from nursery_ops.children.models import (
     VaccinationStatus,
 )
 from nursery_ops.children.rules import date_at_months, last_day_of_month
+from nursery_ops.clock import local_today, utcnow
+from nursery_ops.dailylog.models import Amount, EntryKind, LogEntry, Meal
 from nursery_ops.enrolment.models import (
     CareType,
     Enrolment,
@@ -39,7 +50,13 @@ from nursery_ops.policy import load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
 from nursery_ops.rooms.rules import room_months, room_type_cap
 from nursery_ops.rooms.tablet import hash_pin
-from nursery_ops.staff.models import CertificateKind, StaffCertificate, TabletPin
+from nursery_ops.settings import get_settings
+from nursery_ops.staff.models import (
+    CertificateKind,
+    StaffCertificate,
+    StaffShift,
+    TabletPin,
+)
 
 DEMO_PASSWORD = "nursery-demo"
 AUDIT_ACTION = "demo_loaded"
@@ -97,6 +114,15 @@ def _add_tablet_pins_and_certificates(session: Session, people: dict, today: dat
                     recorded_by_id=director.id,
                 )
             )
+
+
+# Today in 小月亮 托小班, so the room tablet has a morning to show: who arrived when (with the
+# morning check's temperature in tenths), and who is off.
+TODAY_ROOM = "toddler"
+TODAY_ON_DUTY = ("caregiver", EXPIRED_CERTIFICATE)  # the second one is on duty but not counted
+TODAY_ARRIVALS = (("孙一诺", (8, 5), 365), ("孙一然", (8, 6), 366), ("高子睿", (8, 12), 368), ("郑雨萱", (8, 20), 364))
+TODAY_BREAKFAST = (("孙一诺", Amount.all), ("孙一然", Amount.most), ("高子睿", Amount.some))
+TODAY_ABSENT = (("梁欣怡", AbsenceReason.sick, "发烧 38.2 °C，咳嗽"), ("谢嘉懿", AbsenceReason.unknown, ""))
 
 
 @dataclass(frozen=True)
@@ -249,6 +275,7 @@ def load_demo(session: Session, today: date) -> None:
     _add_tablet_pins_and_certificates(session, people, today, director)
 
     families: dict[str, tuple[Guardian, Guardian, list[dict]]] = {}
+    children: dict[str, Child] = {}
     for index, entry in enumerate(ROSTER):
         birth = months_before(today, entry.months, entry.days)
         child = Child(
@@ -261,6 +288,7 @@ def load_demo(session: Session, today: date) -> None:
         )
         session.add(child)
         session.flush()
+        children[entry.name] = child
         # Brothers and sisters share their parents and grandparents.
         if entry.family and entry.family in families:
             father, mother, grandparents = families[entry.family]
@@ -273,6 +301,8 @@ def load_demo(session: Session, today: date) -> None:
         session.add(ChildGuardian(child_id=child.id, guardian_id=father.id, relation="父亲"))
         session.add_all([TrustedAdult(child_id=child.id, **adult) for adult in grandparents])
         _enrol(session, rng, policy, today, entry, child, mother, rooms, director)
+
+    _add_today(session, today, rooms[TODAY_ROOM], people, children)
 
     for username, family, relation in PARENT_ACCOUNTS:
         father, mother, _adults = families[family]
@@ -289,6 +319,44 @@ def load_demo(session: Session, today: date) -> None:
         director,
         after={"rooms": len(rooms), "children": len(ROSTER), "people": len(people), "today": today.isoformat()},
     )
+    session.flush()
+
+
+def _today_at(today: date, hour: int, minute: int) -> datetime:
+    """A wall-clock time of the demo day; loaded early in the morning, never later than now."""
+    moment = datetime.combine(today, time(hour, minute), tzinfo=get_settings().zone).astimezone(UTC)
+    return min(moment, utcnow() - timedelta(minutes=5)) if today == local_today() else moment
+
+
+def _add_today(session: Session, today: date, room: Room, people: dict, children: dict[str, Child]) -> None:
+    """The morning so far in one room: staff clocked in, arrivals with their morning checks, absences."""
+    carer = people[TODAY_ON_DUTY[0]]
+    for minute, username in enumerate(TODAY_ON_DUTY):
+        session.add(StaffShift(
+            room_id=room.id, person_id=people[username].id, on_date=today,
+            clock_in_at=_today_at(today, 7, 40 + minute), recorded_by_id=people[username].id,
+        ))
+    for name, (hour, minute), tenths in TODAY_ARRIVALS:
+        child, at = children[name], _today_at(today, hour, minute)
+        check = MorningCheck(
+            child_id=child.id, on_date=today, at=at, temperature_tenths=tenths, outcome=CheckOutcome.admit, by_id=carer.id
+        )
+        session.add(check)
+        session.flush()
+        session.add(Attendance(
+            child_id=child.id, room_id=room.id, on_date=today, check_in_at=at, brought_by="母亲",
+            checked_in_by_id=carer.id, morning_check_id=check.id,
+        ))
+    for name, amount in TODAY_BREAKFAST:
+        session.add(LogEntry(
+            child_id=children[name].id, room_id=room.id, on_date=today, kind=EntryKind.meal,
+            at=_today_at(today, 8, 40), meal=Meal.breakfast, amount=amount, by_id=carer.id,
+        ))
+    for name, reason, symptoms in TODAY_ABSENT:
+        session.add(Absence(
+            child_id=children[name].id, room_id=room.id, on_date=today, reason=reason, symptoms=symptoms,
+            suspected_infection=reason is AbsenceReason.sick, recorded_by_id=carer.id, recorded_at=_today_at(today, 8, 30),
+        ))
     session.flush()
 
 

@@ -171,3 +171,24 @@ def test_demo_staff_unlock_tablets_with_their_pins_and_one_certificate_has_run_o
         if certificate.valid_until < local_today()
     ]
     assert expired == [people["caregiver6"].id]
+
+
+def test_demo_today_has_a_morning_in_the_toddler_room(session):
+    from datetime import timedelta
+
+    from nursery_ops.clock import utcnow
+    from nursery_ops.rooms.day import load_room_day
+
+    load_demo(session, local_today())
+    session.flush()
+    room = session.exec(select(Room).where(Room.name == "小月亮 托小班")).one()
+    day = load_room_day(session, room, local_today(), policy, utcnow() + timedelta(minutes=1))
+    by_name = {tile.child.full_name: tile for tile in day.children}
+    assert sorted(tile.child.full_name for tile in day.present) == ["孙一然", "孙一诺", "郑雨萱", "高子睿"]
+    assert all(by_name[name].morning_check.temperature_tenths < 373 for name in ("孙一诺", "高子睿"))
+    assert by_name["梁欣怡"].status == "absent" and not by_name["梁欣怡"].call_family
+    assert by_name["谢嘉懿"].call_family
+    # Two on duty; the one whose health certificate ran out is not counted, and one is enough for 4 toddlers.
+    assert [(person.name, person.counted) for person in day.duty] == [("张老师", True), ("杨老师", False)]
+    assert day.required == 1 and not day.below_ratio
+    assert [entry.kind for entry in by_name["高子睿"].entries] == ["meal"]

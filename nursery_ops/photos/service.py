@@ -23,6 +23,7 @@ from nursery_ops import audit
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.access import guardian_child_ids
 from nursery_ops.children.models import Child, TrustedAdult
+from nursery_ops.dailylog.models import LogEntry, PhotoTag
 from nursery_ops.errors import NotFound
 from nursery_ops.i18n import N_
 from nursery_ops.photos.models import Photo
@@ -174,18 +175,28 @@ def set_adult_photo(session: Session, me: CurrentPerson, adult: TrustedAdult, pr
 
 
 def visible_photo(session: Session, me: CurrentPerson, photo_id: int) -> Photo:
-    """The photo, if it shows a child this person may see (or an adult trusted with one); else NotFound."""
+    """The photo, if it shows a child this person may see (or an adult trusted with one); else NotFound.
+
+    A daily-log photo shows the children tagged in it (PhotoTag): their guardians see it
+    while its log entry stands — a voided entry (e.g. the wrong child tagged) hides it from families.
+    """
     photo = session.get(Photo, photo_id)
     if photo is None:
         raise NotFound()
     if me.is_staff:
         return photo
+    standing_entry = select(LogEntry.id).where(
+        LogEntry.photo_id == photo_id, LogEntry.voided_at.is_(None), LogEntry.replaced.is_(False)
+    )
     shown_children = set(
         session.exec(
             select(Child.id).where(
                 or_(
                     Child.photo_id == photo_id,
                     Child.id.in_(select(TrustedAdult.child_id).where(TrustedAdult.photo_id == photo_id)),
+                    Child.id.in_(
+                        select(PhotoTag.child_id).where(PhotoTag.photo_id == photo_id, standing_entry.exists())
+                    ),
                 )
             )
         ).all()

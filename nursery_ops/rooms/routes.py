@@ -1,4 +1,8 @@
-"""Rooms (班): overview for staff, one room's children, the director's room changes."""
+"""Rooms (班): overview for staff, the room tablet, the room's details and the director's room changes.
+
+`/rooms/{id}` is the tablet's room view (rooms/day.py); the enrolment-side view of a
+room (children, schedules, caregivers, deactivation) lives at `/rooms/{id}/manage`.
+"""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -8,11 +12,13 @@ from nursery_ops.auth.access import DbSession, Director, RoomStaff
 from nursery_ops.auth.models import Role
 from nursery_ops.clock import local_today
 from nursery_ops.forms import FormModel, parse_form
+from nursery_ops.labels import ROOM_TYPE_LABELS
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms import service
+from nursery_ops.rooms.day import room_view
 from nursery_ops.rooms.models import RoomType
-from nursery_ops.labels import ROOM_TYPE_LABELS
 from nursery_ops.rooms.rules import OCCUPANCY_BANDS, room_type_cap
+from nursery_ops.rooms.tablet import RoomActing
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -40,6 +46,10 @@ def _form_context(session, room=None, form=None, errors=None) -> dict:
     }
 
 
+def _to_manage(room_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/rooms/{room_id}/manage", status_code=303)
+
+
 @router.get("/rooms")
 def rooms_list(request: Request, session: DbSession, me: RoomStaff):
     overview = service.rooms_overview(session, local_today(), load_policy(session), me)
@@ -62,7 +72,7 @@ async def room_create(request: Request, session: DbSession, me: Director):
     if errors:
         context = _form_context(session, form=dict(form), errors=errors)
         return render(request, "rooms/form.html", context, status_code=400)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)
 
 
 def _room_page(request: Request, session, me, room, errors: dict | None = None, status_code: int = 200):
@@ -75,6 +85,11 @@ def _room_page(request: Request, session, me, room, errors: dict | None = None, 
 
 
 @router.get("/rooms/{room_id}")
+def room_tablet(request: Request, session: DbSession, actor: RoomActing):
+    return room_view(request, session, actor)
+
+
+@router.get("/rooms/{room_id}/manage")
 def room_page(request: Request, session: DbSession, me: RoomStaff, room_id: int):
     return _room_page(request, session, me, service.get_room(session, room_id))
 
@@ -98,7 +113,7 @@ async def room_update(request: Request, session: DbSession, me: Director, room_i
     if errors:
         context = _form_context(session, room, dict(form), errors)
         return render(request, "rooms/form.html", context, status_code=400)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)
 
 
 @router.post("/rooms/{room_id}/caregivers")
@@ -109,14 +124,14 @@ async def caregiver_assign(request: Request, session: DbSession, me: Director, r
         errors = service.assign_caregiver(session, me, room, data.person_id)
     if errors:
         return _room_page(request, session, me, room, errors, status_code=400)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)
 
 
 @router.post("/rooms/{room_id}/caregivers/{person_id}/remove")
 def caregiver_unassign(request: Request, session: DbSession, me: Director, room_id: int, person_id: int):
     room = service.get_room(session, room_id)
     service.unassign_caregiver(session, me, room, person_id)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)
 
 
 @router.post("/rooms/{room_id}/deactivate")
@@ -124,11 +139,11 @@ def room_deactivate(request: Request, session: DbSession, me: Director, room_id:
     room = service.get_room(session, room_id)
     if decision := service.set_room_active(session, me, room, False, local_today()):
         return _room_page(request, session, me, room, {"active": decision}, status_code=400)
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)
 
 
 @router.post("/rooms/{room_id}/activate")
 def room_activate(request: Request, session: DbSession, me: Director, room_id: int):
     room = service.get_room(session, room_id)
     service.set_room_active(session, me, room, True, local_today())
-    return RedirectResponse(f"/rooms/{room.id}", status_code=303)
+    return _to_manage(room.id)

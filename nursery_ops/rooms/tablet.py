@@ -20,7 +20,7 @@ from fastapi import Depends, Request
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from nursery_ops.auth.access import DbSession, Staff, UNSAFE
+from nursery_ops.auth.access import UNSAFE, DbSession, Staff
 from nursery_ops.auth.models import LoginSession, Person, Role
 from nursery_ops.auth.service import CurrentPerson, password_hasher, roles_of
 from nursery_ops.clock import utcnow

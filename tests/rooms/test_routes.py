@@ -101,7 +101,7 @@ def test_caregiver_sees_the_rooms_children_with_age_band_care_type_and_allergies
     world.child_x.allergies = "花生"
     session.add(world.child_x)
     session.commit()
-    page = client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}").text
+    page = client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}/manage").text
     assert "王小明" in page
     assert "18 months" in page
     assert "Toddler (托小)" in page
@@ -124,7 +124,7 @@ def test_director_creates_a_room_with_the_types_capacity(world, client_for, sess
     assert response.status_code == 303
     room = rooms(session)["C 乳儿班"]
     assert (room.room_type, room.capacity) == (RoomType.infant, 10)
-    assert response.headers["location"] == f"/rooms/{room.id}"
+    assert response.headers["location"] == f"/rooms/{room.id}/manage"
     assert "room_created" in audit_actions(session, "room")
 
 
