@@ -8,11 +8,11 @@ from datetime import date, datetime, time
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Engine
 from sqlmodel import Field, Session, SQLModel
 
 from nursery_ops.clock import utcnow
-from nursery_ops.db import UtcDateTime
+from nursery_ops.db import UtcDateTime, open_session
 
 
 class AuditEntry(SQLModel, table=True):
@@ -70,3 +70,14 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_read(engine: Engine, actor_id: int, entity: str, child_id: int) -> None:
+    """A staff read of a child's health record (DOMAIN.md "Records and privacy").
+
+    Page views run in a read transaction, so the entry is written in its own short one
+    (`request.app.state.engine`); `entity` names what was read ("growth", "medication"...).
+    """
+    with open_session(engine, write=True) as writer:
+        writer.add(AuditEntry(actor_id=actor_id, action="health_record_read", entity=entity, child_id=child_id))
+        writer.commit()

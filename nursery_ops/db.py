@@ -9,15 +9,14 @@ PostgreSQL needs none of this; the same code runs on both.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
-from enum import Enum
-
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from nursery_ops.settings import get_settings

@@ -89,6 +89,14 @@ def form_values(model: type[FormModel], form: FormData) -> dict:
     return values
 
 
+def echo(form: FormData, lists: tuple[str, ...] = ()) -> dict:
+    """The values sent, to show again next to the errors (files and the CSRF token are never echoed)."""
+    echoed = {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
+    for key in lists:
+        echoed[key] = form.getlist(key)
+    return echoed
+
+
 def parse_form(model: type[FormModel], form: FormData):
     """(model instance, {}) when valid, else (None, {field: message id})."""
     try:

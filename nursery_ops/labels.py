@@ -4,9 +4,11 @@ Templates call `label("care_type", enrolment.care_type)`; Python code that build
 form options reads these maps. StrEnum keys also match their plain string values.
 """
 
+from nursery_ops.attendance.models import AbsenceReason, CheckOutcome
 from nursery_ops.auth.models import Role
 from nursery_ops.children.models import Sex
 from nursery_ops.children.rules import AgeBand
+from nursery_ops.dailylog.models import Amount, EntryKind, Meal, Mood, Nappy
 from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
 from nursery_ops.health.models import ExamKind
 from nursery_ops.i18n import N_
@@ -60,6 +62,59 @@ ROLE_LABELS = {
     Role.parent: N_("Parent"),
 }
 
+CHECK_OUTCOME_LABELS = {
+    CheckOutcome.admit: N_("Admit"),
+    CheckOutcome.observe: N_("Admit and observe"),
+    CheckOutcome.send_home: N_("Send home"),
+}
+
+ABSENCE_REASON_LABELS = {AbsenceReason.sick: N_("Sick"), AbsenceReason.leave: N_("Leave"), AbsenceReason.unknown: N_("Unknown")}
+
+ENTRY_KIND_LABELS = {
+    EntryKind.meal: N_("Meal"),
+    EntryKind.bottle: N_("Bottle / drink"),
+    EntryKind.nap: N_("Nap"),
+    EntryKind.sleep_check: N_("Sleep check"),
+    EntryKind.nappy: N_("Nappy / toilet"),
+    EntryKind.mood: N_("Mood"),
+    EntryKind.activity: N_("Activity"),
+    EntryKind.note: N_("Note"),
+    EntryKind.photo: N_("Photo"),
+}
+
+MEAL_LABELS = {
+    Meal.breakfast: N_("Breakfast"),
+    Meal.morning_snack: N_("Morning snack"),
+    Meal.lunch: N_("Lunch"),
+    Meal.afternoon_snack: N_("Afternoon snack"),
+    Meal.dinner: N_("Dinner"),
+}
+
+# The choice on the meal form, and the same amount in a sentence ("Lunch: ate most").
+AMOUNT_LABELS = {Amount.all: N_("All"), Amount.most: N_("Most"), Amount.some: N_("Some"), Amount.none: N_("None")}
+AMOUNT_EATEN_LABELS = {
+    Amount.all: N_("ate all"),
+    Amount.most: N_("ate most"),
+    Amount.some: N_("ate some"),
+    Amount.none: N_("ate nothing"),
+}
+
+NAPPY_LABELS = {
+    Nappy.wet: N_("Wet"),
+    Nappy.dirty: N_("Dirty"),
+    Nappy.wet_and_dirty: N_("Wet and dirty"),
+    Nappy.potty: N_("Potty"),
+    Nappy.dry: N_("Dry"),
+}
+
+MOOD_LABELS = {
+    Mood.happy: N_("Happy"),
+    Mood.calm: N_("Calm"),
+    Mood.tired: N_("Tired"),
+    Mood.upset: N_("Upset"),
+    Mood.unwell: N_("Unwell"),
+}
+
 LABELS = {
     "room_type": ROOM_TYPE_LABELS,
     "band": BAND_LABELS,
@@ -70,9 +125,22 @@ LABELS = {
     "sex": SEX_LABELS,
     "exam_kind": EXAM_KIND_LABELS,
     "role": ROLE_LABELS,
+    "check_outcome": CHECK_OUTCOME_LABELS,
+    "absence_reason": ABSENCE_REASON_LABELS,
+    "entry_kind": ENTRY_KIND_LABELS,
+    "meal": MEAL_LABELS,
+    "amount": AMOUNT_LABELS,
+    "amount_eaten": AMOUNT_EATEN_LABELS,
+    "nappy": NAPPY_LABELS,
+    "mood": MOOD_LABELS,
 }
 
 
 def label_id(kind: str, value) -> str:
     """The message id for a value (an enum member, its string value, or a weekday number)."""
     return LABELS[kind][int(value) if kind == "weekday" else value]
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(stored value, message id) pairs for a form's options, in the order of the labels."""
+    return [(str(value), text) for value, text in LABELS[kind].items()]

@@ -12,8 +12,9 @@ from jinja2_fragments import render_block
 
 from nursery_ops.auth import csrf
 from nursery_ops.clock import local_today
-from nursery_ops.labels import label_id
+from nursery_ops.dailylog.rules import summary_text
 from nursery_ops.i18n import LANGUAGE_NAMES, Translator, negotiate
+from nursery_ops.labels import label_id
 from nursery_ops.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -65,6 +66,7 @@ def render(
         "_": translator.gettext,
         "ngettext": translator.ngettext,
         "label": lambda kind, value: translator.gettext(label_id(kind, value)),
+        "entry_line": lambda entry: summary_text(entry, translator.gettext),
         "locale": translator.locale,
         "languages": LANGUAGE_NAMES,
         "csrf_token": csrf.token_for(request),

@@ -1,4 +1,4 @@
-// The room tablet: make the idle lock visible and keep the sleep-check timers running.
+// The room tablet: make the idle lock visible and keep the sleep-check and bottle timers running.
 // The server enforces the lock on its own (rooms/tablet.py); this only saves a wasted tap.
 (function () {
   "use strict";
@@ -19,18 +19,18 @@
     }
   }
 
-  // Each sleeping child's timer counts from the last check (or the start of the nap) and
-  // turns red once the check interval has passed without a check.
-  function updateSleepTimers() {
+  // Timers count minutes from `data-since` (the last sleep check or the start of the nap,
+  // the last bottle); a sleep timer turns red once the check interval has passed.
+  function updateTimers() {
     var body = roomBody();
     var due = parseInt((body && body.dataset.sleepMinutes) || "15", 10) * 60000;
-    document.querySelectorAll(".sleep-timer[data-since]").forEach(function (timer) {
+    document.querySelectorAll("[data-since]").forEach(function (timer) {
       var since = Date.parse(timer.dataset.since);
       if (isNaN(since)) { return; }
       var elapsed = Math.max(0, Date.now() - since);
       var shown = timer.querySelector(".elapsed");
       if (shown) { shown.textContent = String(Math.floor(elapsed / 60000)); }
-      timer.classList.toggle("overdue", elapsed > due);
+      if (timer.classList.contains("sleep-timer")) { timer.classList.toggle("overdue", elapsed > due); }
     });
   }
 
@@ -50,7 +50,7 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", updateSleepTimers);
-  updateSleepTimers();
-  window.setInterval(function () { lockWhenIdle(); updateSleepTimers(); }, 15000);
+  document.addEventListener("htmx:afterSettle", updateTimers);
+  updateTimers();
+  window.setInterval(function () { lockWhenIdle(); updateTimers(); }, 15000);
 }());

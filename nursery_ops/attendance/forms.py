@@ -9,6 +9,7 @@ from nursery_ops.attendance.models import AbsenceReason, CheckOutcome
 from nursery_ops.attendance.rules import parse_temperature, temperature_error
 from nursery_ops.forms import FieldError, FormModel, not_in_future, phone_number
 from nursery_ops.i18n import N_
+from nursery_ops.labels import choices
 
 
 def temperature(text: str) -> int:
@@ -20,6 +21,7 @@ def temperature(text: str) -> int:
 
 class MorningCheckForm(FormModel):
     temperature: Annotated[str, AfterValidator(temperature)]
+    form_token: str | None = Field(default=None, max_length=40)
     feels_feverish: bool = False
     throat_red: bool = False
     rash: bool = False
@@ -86,13 +88,5 @@ class ReturnCertificateForm(FormModel):
     issued_by: str = Field(max_length=100)
 
 
-OUTCOME_CHOICES = (
-    (CheckOutcome.admit.value, N_("Admit")),
-    (CheckOutcome.observe.value, N_("Admit and observe")),
-    (CheckOutcome.send_home.value, N_("Send home")),
-)
-ABSENCE_CHOICES = (
-    (AbsenceReason.sick.value, N_("Sick")),
-    (AbsenceReason.leave.value, N_("Leave")),
-    (AbsenceReason.unknown.value, N_("Unknown")),
-)
+OUTCOME_CHOICES = choices("check_outcome")
+ABSENCE_CHOICES = choices("absence_reason")

@@ -19,6 +19,7 @@ class MorningCheck(SQLModel, table=True):
     """晨检 — 一摸二看三问四查 at arrival. A later check the same day replaces the earlier for check-in."""
 
     __tablename__ = "morning_check"
+    __table_args__ = (UniqueConstraint("form_token"),)
 
     id: int | None = Field(default=None, primary_key=True)
     child_id: int = Field(foreign_key="child.id", index=True)
@@ -38,6 +39,7 @@ class MorningCheck(SQLModel, table=True):
     outcome: CheckOutcome = Field(sa_type=enum_type(CheckOutcome))
     notes: str = Field(default="", max_length=500)
     by_id: int = Field(foreign_key="person.id")
+    form_token: str | None = Field(default=None, max_length=64)  # one check per rendered form: a double tap saves once
 
 
 class Attendance(SQLModel, table=True):

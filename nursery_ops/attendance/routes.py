@@ -5,7 +5,6 @@ a refusal re-renders the form (400) — for htmx only its `form` block, aimed at
 child's tile action area. Bookings and return certificates are office pages.
 """
 
-import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -29,28 +28,13 @@ from nursery_ops.auth.access import DbSession, Director, HealthStaff
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date, local_today, utcnow
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, parse_form
+from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.policy import load_policy
-from nursery_ops.rooms.day import after_action
+from nursery_ops.rooms.day import action_form, after_action
 from nursery_ops.rooms.tablet import RoomActing, RoomActor
-from nursery_ops.templating import is_htmx, render
+from nursery_ops.templating import render
 
 router = APIRouter()
-
-
-def _form_page(
-    request: Request, template: str, context: dict, *, child_id: int | None = None, status_code: int = 200
-) -> Response:
-    """A form page; htmx gets only the `form` block, and a refusal is aimed at the tile's action area."""
-    headers = None
-    if status_code >= 400 and is_htmx(request) and child_id is not None:
-        headers = {"HX-Retarget": f"#child-{child_id}-action", "HX-Reswap": "innerHTML"}
-    context = {"form_token": secrets.token_urlsafe(16), **context}
-    return render(request, template, context, status_code=status_code, block="form", headers=headers)
-
-
-def _echo(form) -> dict:
-    return {key: form.get(key) for key in form if key != "csrf_token"}
 
 
 # ---------------------------------------------------------------- clock in / out
@@ -62,7 +46,7 @@ async def _shift(request: Request, session, actor: RoomActor, action) -> Respons
     except Refused as refused:
         session.rollback()
         context = {"room": actor.room, "actor": actor, "errors": refused.errors}
-        return _form_page(request, "attendance/shift.html", context, status_code=400)
+        return action_form(request, "attendance/shift.html", context, status_code=400)
     return after_action(request, session, actor, None)
 
 
@@ -84,7 +68,7 @@ def _check_page(request, actor: RoomActor, child: Child, form: dict, errors: dic
         "room": actor.room, "child": child, "form": form, "errors": errors,
         "check_items": CHECK_ITEMS, "outcomes": OUTCOME_CHOICES,
     }
-    return _form_page(request, "attendance/morning_check.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "attendance/morning_check.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/morning-check")
@@ -105,7 +89,7 @@ async def morning_check(request: Request, session: DbSession, actor: RoomActing,
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _check_page(request, actor, child, _echo(form), errors, 400)
+    return _check_page(request, actor, child, echo(form), errors, 400)
 
 
 # ---------------------------------------------------------------- check-in
@@ -118,7 +102,7 @@ def _check_in_page(
         "room": actor.room, "child": child, "form": form, "errors": errors, "blocks": list(blocks),
         "adults": service.bringing_adults(session, child.id), "may_override": service.may_override(actor),
     }
-    return _form_page(request, "attendance/check_in.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "attendance/check_in.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/check-in")
@@ -143,7 +127,7 @@ async def check_in(request: Request, session: DbSession, actor: RoomActing, chil
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _check_in_page(request, session, actor, child, _echo(form), errors, blocks, 400)
+    return _check_in_page(request, session, actor, child, echo(form), errors, blocks, 400)
 
 
 # ---------------------------------------------------------------- check-out and delegates
@@ -156,7 +140,7 @@ def _check_out_page(request, session, actor: RoomActor, child: Child, form: dict
         "adults": service.collecting_adults(session, child.id, today),
         "attendance": service.attendance_on(session, child.id, today),
     }
-    return _form_page(request, "attendance/check_out.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "attendance/check_out.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/check-out")
@@ -177,7 +161,7 @@ async def check_out(request: Request, session: DbSession, actor: RoomActing, chi
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _check_out_page(request, session, actor, child, _echo(form), errors, 400)
+    return _check_out_page(request, session, actor, child, echo(form), errors, 400)
 
 
 def _delegate_page(request, session, actor: RoomActor, child: Child, form: dict, errors: dict, status_code: int = 200):
@@ -185,7 +169,7 @@ def _delegate_page(request, session, actor: RoomActor, child: Child, form: dict,
         "room": actor.room, "child": child, "form": form, "errors": errors,
         "guardians": service.guardian_options(session, child.id),
     }
-    return _form_page(request, "attendance/delegate.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "attendance/delegate.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/delegate")
@@ -206,7 +190,7 @@ async def add_delegate(request: Request, session: DbSession, actor: RoomActing, 
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _delegate_page(request, session, actor, child, _echo(form), errors, 400)
+    return _delegate_page(request, session, actor, child, echo(form), errors, 400)
 
 
 # ---------------------------------------------------------------- absences
@@ -218,7 +202,7 @@ def _absence_page(request, session, actor: RoomActor, child: Child, form: dict, 
         "reasons": ABSENCE_CHOICES,
         "absence": service.absence_on(session, child.id, local_date(utcnow())),
     }
-    return _form_page(request, "attendance/absence.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "attendance/absence.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/absence")
@@ -241,7 +225,7 @@ async def record_absence(request: Request, session: DbSession, actor: RoomActing
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _absence_page(request, session, actor, child, _echo(form), errors, 400)
+    return _absence_page(request, session, actor, child, echo(form), errors, 400)
 
 
 @router.post("/rooms/{room_id}/children/{child_id}/absence/call")
@@ -256,7 +240,7 @@ async def record_call(request: Request, session: DbSession, actor: RoomActing, c
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _absence_page(request, session, actor, child, _echo(form), errors, 400)
+    return _absence_page(request, session, actor, child, echo(form), errors, 400)
 
 
 # ---------------------------------------------------------------- temporary bookings (director)
@@ -296,7 +280,7 @@ async def change_booking(request: Request, session: DbSession, me: Director, chi
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _bookings_page(request, session, child, _echo(form), errors, 400)
+    return _bookings_page(request, session, child, echo(form), errors, 400)
 
 
 # ---------------------------------------------------------------- return certificate (health officer)
@@ -327,4 +311,4 @@ async def receive_return_certificate(request: Request, session: DbSession, me: H
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _return_page(request, session, child, _echo(form), errors, 400)
+    return _return_page(request, session, child, echo(form), errors, 400)

@@ -240,6 +240,9 @@ def record_morning_check(
     session: Session, actor: RoomActor, child: Child, enrolment: Enrolment, data: MorningCheckForm, policy: Policy,
     now: datetime,
 ) -> MorningCheck:
+    """A morning check; the same form sent twice (a double tap) answers with the first check."""
+    if data.form_token and (first := _check_by_token(session, data.form_token)) is not None:
+        return first
     if not expected_today(session, enrolment, local_date(now)):
         raise Refused({"__all__": NOT_EXPECTED})
     admitting = data.outcome is not CheckOutcome.send_home
@@ -255,9 +258,19 @@ def record_morning_check(
         by_id=actor.person_id,
     )
     session.add(check)
-    audit.record(session, actor.person_id, "morning_check_recorded", check, child_id=child.id, after=audit.snapshot(check))
+    try:
+        audit.record(session, actor.person_id, "morning_check_recorded", check, child_id=child.id, after=audit.snapshot(check))
+    except IntegrityError:
+        session.rollback()
+        if (first := _check_by_token(session, data.form_token)) is None:
+            raise
+        return first
     session.commit()
     return check
+
+
+def _check_by_token(session: Session, token: str | None) -> MorningCheck | None:
+    return session.exec(select(MorningCheck).where(MorningCheck.form_token == token)).first() if token else None
 
 
 # ---------------------------------------------------------------- check-in (入园)

@@ -7,14 +7,11 @@ from pydantic import AfterValidator, Field
 
 from nursery_ops.dailylog.models import Amount, EntryKind, Meal, Mood, Nappy
 from nursery_ops.dailylog.rules import (
-    AMOUNT_LABELS,
-    MEAL_LABELS,
-    MOOD_LABELS,
-    NAPPY_LABELS,
     bottle_error,
 )
 from nursery_ops.forms import FieldError, FormModel
 from nursery_ops.i18n import N_
+from nursery_ops.labels import choices
 
 
 def millilitres(value: int) -> int:
@@ -208,12 +205,8 @@ class ShortfallForm(FormModel):
     reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
 
 
-def choices(labels: dict) -> list[tuple[str, str]]:
-    return [(value.value, text) for value, text in labels.items()]
-
-
-MEAL_CHOICES = choices(MEAL_LABELS)
-AMOUNT_CHOICES = choices(AMOUNT_LABELS)
-NAPPY_CHOICES = choices(NAPPY_LABELS)
-MOOD_CHOICES = choices(MOOD_LABELS)
+MEAL_CHOICES = choices("meal")
+AMOUNT_CHOICES = choices("amount")
+NAPPY_CHOICES = choices("nappy")
+MOOD_CHOICES = choices("mood")
 BATCH_AMOUNT_CHOICES = AMOUNT_CHOICES + [(ABSENT_FROM_MEAL, N_("Not at this meal"))]

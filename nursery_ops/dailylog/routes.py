@@ -9,7 +9,6 @@ import secrets
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 
 from nursery_ops.attendance.service import room_child
 from nursery_ops.auth.access import DbSession, Staff
@@ -34,39 +33,20 @@ from nursery_ops.dailylog.forms import (
     VoidForm,
 )
 from nursery_ops.dailylog.models import Amount, EntryKind, LogEntry
-from nursery_ops.dailylog.rules import KIND_LABELS, outdoor_warning, summary_text
+from nursery_ops.dailylog.rules import outdoor_warning
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, parse_form
+from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.i18n import N_
 from nursery_ops.photos.service import PhotoRefused, read_photo
 from nursery_ops.policy import load_policy
-from nursery_ops.rooms.day import after_action
+from nursery_ops.rooms.day import action_form, after_action
 from nursery_ops.rooms.tablet import RoomActing, RoomActor
 from nursery_ops.settings import get_settings
-from nursery_ops.templating import is_htmx, render
+from nursery_ops.templating import render
 
 router = APIRouter()
 
 LIST_FIELDS = ("also_tagged", "children", "naps")
-
-
-def _echo(form) -> dict:
-    """The values sent, to show again next to the errors (files are never echoed)."""
-    echoed = {key: value for key, value in form.items() if isinstance(value, str) and key != "csrf_token"}
-    for key in LIST_FIELDS:
-        echoed[key] = form.getlist(key)
-    return echoed
-
-
-def _form_page(
-    request: Request, template: str, context: dict, *, child_id: int | None = None, status_code: int = 200
-) -> Response:
-    """A form page; htmx gets only the `form` block, and a refusal is aimed at the tile's action area."""
-    headers = None
-    if status_code >= 400 and is_htmx(request) and child_id is not None:
-        headers = {"HX-Retarget": f"#child-{child_id}-action", "HX-Reswap": "innerHTML"}
-    context = {"form_token": secrets.token_urlsafe(16), "kind_labels": KIND_LABELS, "summary": summary_text, **context}
-    return render(request, template, context, status_code=status_code, block="form", headers=headers)
 
 
 # ---------------------------------------------------------------- an entry per child
@@ -90,7 +70,7 @@ def _entry_page(request, session, actor: RoomActor, child, slug: str, form: dict
         "nap": nap, "others": others, "meals": MEAL_CHOICES, "amounts": AMOUNT_CHOICES, "nappies": NAPPY_CHOICES,
         "moods": MOOD_CHOICES, "max_mb": get_settings().photo_max_bytes // (1024 * 1024),
     }
-    return _form_page(request, "dailylog/entry.html", context, child_id=child.id, status_code=status_code)
+    return action_form(request, "dailylog/entry.html", context, child_id=child.id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/children/{child_id}/log/{slug}")
@@ -129,7 +109,7 @@ async def save_entry(request: Request, session: DbSession, actor: RoomActing, ch
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _entry_page(request, session, actor, child, slug, _echo(form), errors, 400)
+    return _entry_page(request, session, actor, child, slug, echo(form, LIST_FIELDS), errors, 400)
 
 
 # ---------------------------------------------------------------- batch: a meal for everyone, naps for several
@@ -147,7 +127,7 @@ def _batch_page(request, session, actor: RoomActor, form: dict, errors: dict, st
         # One token per batch form on the page: a double tap sends the same one twice.
         "tokens": {name: secrets.token_urlsafe(16) for name in ("meal", "nap_start", "nap_end")},
     }
-    return _form_page(request, "dailylog/batch.html", context, status_code=status_code)
+    return action_form(request, "dailylog/batch.html", context, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/log/batch")
@@ -163,7 +143,7 @@ async def save_batch(request: Request, session: DbSession, actor: RoomActing):
     models = {"meal": BatchMealForm, "nap_start": BatchNapForm, "nap_end": BatchNapEndForm}
     if batch not in models:
         errors = {"__all__": N_("Choose one of the options.")}
-        return _batch_page(request, session, actor, _echo(form), errors, 400)
+        return _batch_page(request, session, actor, echo(form, LIST_FIELDS), errors, 400)
     data, errors = parse_form(models[batch], form)
     if data is not None:
         try:
@@ -179,7 +159,7 @@ async def save_batch(request: Request, session: DbSession, actor: RoomActing):
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _batch_page(request, session, actor, _echo(form), {**errors, "batch": batch}, 400)
+    return _batch_page(request, session, actor, echo(form, LIST_FIELDS), {**errors, "batch": batch}, 400)
 
 
 # ---------------------------------------------------------------- corrections and voids
@@ -207,7 +187,7 @@ def _change_page(request, actor: RoomActor, entry: LogEntry, template: str, form
         "room": actor.room, "entry": entry, "form": form, "errors": errors,
         "meals": MEAL_CHOICES, "amounts": AMOUNT_CHOICES, "nappies": NAPPY_CHOICES, "moods": MOOD_CHOICES,
     }
-    return _form_page(request, template, context, child_id=entry.child_id, status_code=status_code)
+    return action_form(request, template, context, child_id=entry.child_id, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/log/{entry_id}/correct")
@@ -228,7 +208,7 @@ async def correct(request: Request, session: DbSession, actor: RoomActing, entry
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _change_page(request, actor, entry, "dailylog/correct.html", _echo(form), errors, 400)
+    return _change_page(request, actor, entry, "dailylog/correct.html", echo(form, LIST_FIELDS), errors, 400)
 
 
 @router.get("/rooms/{room_id}/log/{entry_id}/void")
@@ -249,7 +229,7 @@ async def void(request: Request, session: DbSession, actor: RoomActing, entry_id
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _change_page(request, actor, entry, "dailylog/void.html", _echo(form), errors, 400)
+    return _change_page(request, actor, entry, "dailylog/void.html", echo(form, LIST_FIELDS), errors, 400)
 
 
 # ---------------------------------------------------------------- a child's day (staff)
@@ -261,7 +241,7 @@ def child_log(request: Request, session: DbSession, me: Staff, child_id: int, da
     on = date or local_today()
     context = {
         "child": child, "on": on, "lines": service.child_day(session, child.id, on),
-        "kind_labels": KIND_LABELS, "summary": summary_text, "today_local": local_today(),
+        "today_local": local_today(),
         # Correct/void links: the tablet route decides; these are shown only where they can succeed.
         "may_change": me.has(Role.director) or (on == local_today() and me.has(Role.caregiver)),
     }
@@ -275,7 +255,7 @@ def _outdoor_page(request, session, actor: RoomActor, form: dict, errors: dict, 
     day = service.outdoor_day(session, actor.room.id, local_today())
     warning = outdoor_warning(day.minutes, day.shortfall is not None, load_policy(session))
     context = {"room": actor.room, "day": day, "warning": warning, "form": form, "errors": errors}
-    return _form_page(request, "dailylog/outdoor.html", context, status_code=status_code)
+    return action_form(request, "dailylog/outdoor.html", context, status_code=status_code)
 
 
 @router.get("/rooms/{room_id}/outdoor")
@@ -294,7 +274,7 @@ async def record_outdoor(request: Request, session: DbSession, actor: RoomActing
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _outdoor_page(request, session, actor, _echo(form), errors, 400)
+    return _outdoor_page(request, session, actor, echo(form, LIST_FIELDS), errors, 400)
 
 
 @router.post("/rooms/{room_id}/outdoor/reason")
@@ -304,4 +284,4 @@ async def record_shortfall(request: Request, session: DbSession, actor: RoomActi
     if data is not None:
         service.record_shortfall(session, actor, data.reason, utcnow())
         return after_action(request, session, actor, None)
-    return _outdoor_page(request, session, actor, _echo(form), errors, 400)
+    return _outdoor_page(request, session, actor, echo(form, LIST_FIELDS), errors, 400)

@@ -3,8 +3,14 @@
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from nursery_ops.dailylog.models import Amount, EntryKind, LogEntry, Meal, Mood, Nappy
+from nursery_ops.dailylog.models import EntryKind, LogEntry
 from nursery_ops.i18n import N_
+from nursery_ops.labels import (
+    AMOUNT_EATEN_LABELS,
+    MEAL_LABELS,
+    MOOD_LABELS,
+    NAPPY_LABELS,
+)
 from nursery_ops.policy import Decision, Mode, Policy
 
 
@@ -84,40 +90,6 @@ def outdoor_warning(minutes: int, has_reason: bool, policy: Policy) -> Decision 
 # ---------------------------------------------------------------- one line per entry
 
 
-MEAL_LABELS = {
-    Meal.breakfast: N_("Breakfast"),
-    Meal.morning_snack: N_("Morning snack"),
-    Meal.lunch: N_("Lunch"),
-    Meal.afternoon_snack: N_("Afternoon snack"),
-    Meal.dinner: N_("Dinner"),
-}
-AMOUNT_LABELS = {Amount.all: N_("All"), Amount.most: N_("Most"), Amount.some: N_("Some"), Amount.none: N_("None")}
-NAPPY_LABELS = {
-    Nappy.wet: N_("Wet"),
-    Nappy.dirty: N_("Dirty"),
-    Nappy.wet_and_dirty: N_("Wet and dirty"),
-    Nappy.potty: N_("Potty"),
-    Nappy.dry: N_("Dry"),
-}
-MOOD_LABELS = {
-    Mood.happy: N_("Happy"),
-    Mood.calm: N_("Calm"),
-    Mood.tired: N_("Tired"),
-    Mood.upset: N_("Upset"),
-    Mood.unwell: N_("Unwell"),
-}
-KIND_LABELS = {
-    EntryKind.meal: N_("Meal"),
-    EntryKind.bottle: N_("Bottle / drink"),
-    EntryKind.nap: N_("Nap"),
-    EntryKind.sleep_check: N_("Sleep check"),
-    EntryKind.nappy: N_("Nappy / toilet"),
-    EntryKind.mood: N_("Mood"),
-    EntryKind.activity: N_("Activity"),
-    EntryKind.note: N_("Note"),
-    EntryKind.photo: N_("Photo"),
-}
-
 SUMMARY_TEXT_CHARS = 60
 
 
@@ -134,8 +106,8 @@ def entry_summary(entry: LogEntry) -> tuple[str, dict]:
     """
     kind = entry.kind
     if kind is EntryKind.meal:
-        return N_("{meal_label}: ate {amount_label}"), {
-            "meal_label": MEAL_LABELS[entry.meal], "amount_label": AMOUNT_LABELS[entry.amount],
+        return N_("{meal_label}: {amount_label}"), {
+            "meal_label": MEAL_LABELS[entry.meal], "amount_label": AMOUNT_EATEN_LABELS[entry.amount],
         }
     if kind is EntryKind.bottle:
         return N_("Drank {ml} ml"), {"ml": entry.millilitres}

@@ -292,13 +292,6 @@ def photo_tags_valid(session: Session, actor: RoomActor, child: Child, also_tagg
     return [child.id, *others]
 
 
-@dataclass(frozen=True)
-class Uploader:
-    """Who stored the photo: `save_photo` needs only the id, and on the tablet that is the person acting."""
-
-    id: int
-
-
 def record_photo(
     session: Session, actor: RoomActor, child: Child, data: PhotoForm, prepared: PreparedPhoto, now: datetime
 ) -> LogEntry:
@@ -318,7 +311,7 @@ def record_photo(
                      after={**audit.snapshot(entry), "tagged_child_ids": tagged})
 
     try:
-        save_photo(session, Uploader(actor.person_id), prepared, child.id, attach)
+        save_photo(session, actor.person_id, prepared, child.id, attach)
     except IntegrityError:
         # The same form a moment earlier (a double tap on a slow upload): its entry stands.
         session.rollback()

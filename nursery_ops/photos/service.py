@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 from sqlalchemy import or_
 from sqlmodel import Session, select
+from starlette.datastructures import UploadFile
 
 from nursery_ops import audit
 from nursery_ops.auth.service import CurrentPerson
@@ -29,7 +30,9 @@ from nursery_ops.i18n import N_
 from nursery_ops.photos.models import Photo
 from nursery_ops.settings import get_settings
 
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+# HEIF/HEIC is what iPads and iPhones take; pillow-heif teaches Pillow to read it.
+register_heif_opener()
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF"})
 # 50 megapixels covers every phone camera; a PNG claiming more is a decompression bomb.
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 1600
@@ -71,8 +74,8 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
 
 
 def prepare(data: bytes) -> PreparedPhoto:
-    """Check the bytes are a JPEG, PNG or WebP picture and re-encode them as a clean JPEG."""
-    not_a_photo = PhotoRefused(N_("This file is not a photo. Use a JPEG, PNG or WebP picture."))
+    """Check the bytes are a JPEG, PNG, WebP or HEIC picture and re-encode them as a clean JPEG."""
+    not_a_photo = PhotoRefused(N_("This file is not a photo. Use a JPEG, PNG, WebP or HEIC picture."))
     too_many_pixels = PhotoRefused(N_("This picture has too many pixels. Use a photo from a phone or camera."))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,7 +123,7 @@ def photo_path(photo: Photo) -> Path:
 
 
 def save_photo(
-    session: Session, me: CurrentPerson, prepared: PreparedPhoto, child_id: int, attach: Callable[[Photo], None]
+    session: Session, uploader_id: int, prepared: PreparedPhoto, child_id: int, attach: Callable[[Photo], None]
 ) -> Photo:
     """Write the file, add the Photo row, let `attach` link it (and audit that), and commit.
 
@@ -135,7 +138,7 @@ def save_photo(
         width=prepared.width,
         height=prepared.height,
         byte_size=len(prepared.jpeg),
-        uploaded_by_id=me.id,
+        uploaded_by_id=uploader_id,
     )
     path = directory / photo.storage_name
     path.write_bytes(prepared.jpeg)
@@ -143,7 +146,7 @@ def save_photo(
     try:
         session.add(photo)
         session.flush()
-        audit.record(session, me.id, "photo_uploaded", photo, after=audit.snapshot(photo), child_id=child_id)
+        audit.record(session, uploader_id, "photo_uploaded", photo, after=audit.snapshot(photo), child_id=child_id)
         attach(photo)
         session.commit()
         committed = True
@@ -160,7 +163,7 @@ def set_child_photo(session: Session, me: CurrentPerson, child: Child, prepared:
         session.add(child)
         audit.record(session, me.id, "child_photo_set", child, before=before, after=audit.snapshot(child), child_id=child.id)
 
-    return save_photo(session, me, prepared, child.id, attach)
+    return save_photo(session, me.id, prepared, child.id, attach)
 
 
 def set_adult_photo(session: Session, me: CurrentPerson, adult: TrustedAdult, prepared: PreparedPhoto) -> Photo:
@@ -171,7 +174,7 @@ def set_adult_photo(session: Session, me: CurrentPerson, adult: TrustedAdult, pr
         audit.record(session, me.id, "trusted_adult_photo_set", adult, before=before, after=audit.snapshot(adult),
                      child_id=adult.child_id)
 
-    return save_photo(session, me, prepared, adult.child_id, attach)
+    return save_photo(session, me.id, prepared, adult.child_id, attach)
 
 
 def visible_photo(session: Session, me: CurrentPerson, photo_id: int) -> Photo:

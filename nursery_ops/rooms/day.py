@@ -9,6 +9,7 @@ an htmx request gets the re-rendered tile of that child (and the room header, ou
 band); a plain form post is sent back to the room with 303.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -18,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from nursery_ops.attendance.models import (
     Absence,
-    AbsenceReason,
     Attendance,
     MorningCheck,
     TemporaryBooking,
@@ -30,24 +30,19 @@ from nursery_ops.attendance.rules import (
     needs_family_call,
     required_caregivers,
 )
-from nursery_ops.attendance.service import OnDuty, on_duty
+from nursery_ops.attendance.service import OnDuty, on_duty, sick_to_follow_up
 from nursery_ops.auth.models import Role
 from nursery_ops.children.models import Child
 from nursery_ops.children.rules import completed_months
 from nursery_ops.clock import to_local, utcnow
 from nursery_ops.dailylog.models import (
-    Amount,
     EntryKind,
     LogEntry,
-    Meal,
-    Mood,
-    Nappy,
     OutdoorShortfall,
     OutdoorTime,
 )
 from nursery_ops.dailylog.rules import sleep_check_overdue
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
-from nursery_ops.i18n import N_
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.service import holds_place_on
@@ -57,50 +52,6 @@ from nursery_ops.templating import is_htmx, render
 # The outdoor-time warning waits for the afternoon: in the morning the day is not over.
 OUTDOOR_WARN_FROM = time(15, 0)
 LATEST_ENTRIES = 3
-
-KIND_LABELS = {
-    EntryKind.meal: N_("Meal"),
-    EntryKind.bottle: N_("Bottle"),
-    EntryKind.nap: N_("Nap"),
-    EntryKind.sleep_check: N_("Sleep check"),
-    EntryKind.nappy: N_("Nappy"),
-    EntryKind.mood: N_("Mood"),
-    EntryKind.activity: N_("Activity"),
-    EntryKind.note: N_("Note"),
-    EntryKind.photo: N_("Photo"),
-}
-
-ENTRY_LABELS = {
-    "meal": {
-        Meal.breakfast: N_("Breakfast"),
-        Meal.morning_snack: N_("Morning snack"),
-        Meal.lunch: N_("Lunch"),
-        Meal.afternoon_snack: N_("Afternoon snack"),
-        Meal.dinner: N_("Dinner"),
-    },
-    "amount": {Amount.all: N_("ate all"), Amount.most: N_("ate most"), Amount.some: N_("ate some"), Amount.none: N_("ate none")},
-    "nappy": {
-        Nappy.wet: N_("Wet"),
-        Nappy.dirty: N_("Dirty"),
-        Nappy.wet_and_dirty: N_("Wet and dirty"),
-        Nappy.potty: N_("Potty"),
-        Nappy.dry: N_("Dry"),
-    },
-    "mood": {
-        Mood.happy: N_("Happy"),
-        Mood.calm: N_("Calm"),
-        Mood.tired: N_("Tired"),
-        Mood.upset: N_("Upset"),
-        Mood.unwell: N_("Unwell"),
-    },
-}
-
-ABSENCE_LABELS = {
-    AbsenceReason.sick: N_("Sick"),
-    AbsenceReason.leave: N_("Leave"),
-    AbsenceReason.unknown: N_("Reason unknown"),
-}
-
 
 @dataclass
 class ChildDay:
@@ -119,6 +70,7 @@ class ChildDay:
     last_bottle: LogEntry | None = None
     reason_needed: bool = False
     call_family: bool = False
+    off_sick: bool = False  # off sick and not back since: followed up each day until return
     sleep_overdue: bool = False
 
     @property
@@ -142,7 +94,7 @@ class ChildDay:
         """Where the sleep-check timer counts from: the last check of this nap, else its start."""
         if self.nap is None:
             return None
-        return self.last_sleep_check.at if self.last_sleep_check else self.nap.started_at or self.nap.at
+        return self.last_sleep_check.at if self.last_sleep_check else self.nap.started_at
 
     @property
     def hourly(self) -> bool:
@@ -272,26 +224,28 @@ def load_room_day(session: Session, room: Room, today: date, policy: Policy, now
         )
         .order_by(LogEntry.at, LogEntry.id)
     ).all()
-    checks_by_nap: dict[int, LogEntry] = {}
     for entry in entries:
         day = tiles[entry.child_id]
         day.entries.append(entry)
         if entry.kind is EntryKind.nap:
             # Entries come in time order: the latest nap decides whether the child sleeps now.
             day.nap = entry if entry.ended_at is None else None
-        elif entry.kind is EntryKind.sleep_check and entry.nap_id is not None:
-            checks_by_nap[entry.nap_id] = entry
+        elif entry.kind is EntryKind.sleep_check:
+            day.last_sleep_check = entry
         elif entry.kind is EntryKind.bottle:
             day.last_bottle = entry
 
     local_now = to_local(now).time()
     cutoff_passed = after_cutoff(local_now, policy)
+    off_sick = sick_to_follow_up(session, today, room.id)
     for day in tiles.values():
+        day.off_sick = day.child.id in off_sick and day.attendance is None
+        # A check counts for the nap it follows by time, so a corrected nap keeps its checks.
+        if day.nap is None or (day.last_sleep_check and day.last_sleep_check.at < day.nap.started_at):
+            day.last_sleep_check = None
         if day.nap is not None:
-            day.last_sleep_check = checks_by_nap.get(day.nap.id)
-            started = day.nap.started_at or day.nap.at
             last_check = day.last_sleep_check.at if day.last_sleep_check else None
-            day.sleep_overdue = day.present and sleep_check_overdue(started, last_check, now, policy)
+            day.sleep_overdue = day.present and sleep_check_overdue(day.nap.started_at, last_check, now, policy)
         day.reason_needed = cutoff_passed and day.expected and day.attendance is None and day.absence is None
         day.call_family = day.absence is not None and needs_family_call(day.absence.reason, day.absence.family_called_at)
 
@@ -319,13 +273,26 @@ def room_context(session: Session, actor: RoomActor, now: datetime | None = None
     acting_on_duty = any(person.person_id == actor.person_id for person in day.duty)
     return {
         "room": actor.room, "day": day, "actor": actor, "lock_minutes": lock_minutes,
-        "acting_on_duty": acting_on_duty, "kind_labels": KIND_LABELS, "entry_labels": ENTRY_LABELS,
-        "absence_labels": ABSENCE_LABELS,
+        "acting_on_duty": acting_on_duty,
     }
 
 
 def room_view(request: Request, session: Session, actor: RoomActor) -> Response:
     return render(request, "rooms/day.html", room_context(session, actor), block="room")
+
+
+def action_form(
+    request: Request, template: str, context: dict, *, child_id: int | None = None, status_code: int = 200
+) -> Response:
+    """A room action's form; htmx gets only its `form` block, and a refusal lands in the tile's action area.
+
+    Each rendering carries a fresh `form_token`: the record keeps it, so a double tap saves once.
+    """
+    headers = None
+    if status_code >= 400 and is_htmx(request) and child_id is not None:
+        headers = {"HX-Retarget": f"#child-{child_id}-action", "HX-Reswap": "innerHTML"}
+    context = {"form_token": secrets.token_urlsafe(16), **context}
+    return render(request, template, context, status_code=status_code, block="form", headers=headers)
 
 
 def after_action(request: Request, session: Session, actor: RoomActor, child_id: int | None = None) -> Response:

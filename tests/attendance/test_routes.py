@@ -219,6 +219,13 @@ def test_send_home_is_always_possible(client_for, day, session, temperature):
     assert rows(session, MorningCheck) == 1
 
 
+def test_a_double_tap_on_the_morning_check_saves_one_check(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    for _ in range(2):
+        assert morning_check(client, day, "36.8", "admit", form_token="tap-once").status_code == 303
+    assert rows(session, MorningCheck) == 1 and actions(session, day.child_x.id) == ["morning_check_recorded"]
+
+
 def test_health_officer_checks_in_any_room(client_for, day, session):
     assert morning_check(client_for(day.health), day).status_code == 303
     fresh(session)

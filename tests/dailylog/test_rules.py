@@ -91,7 +91,7 @@ def entry(kind, **fields) -> LogEntry:
 
 def test_entry_summaries():
     assert entry_summary(entry(EntryKind.meal, meal=Meal.lunch, amount=Amount.most)) == (
-        "{meal_label}: ate {amount_label}", {"meal_label": "Lunch", "amount_label": "Most"}
+        "{meal_label}: {amount_label}", {"meal_label": "Lunch", "amount_label": "ate most"}
     )
     assert entry_summary(entry(EntryKind.bottle, millilitres=180)) == ("Drank {ml} ml", {"ml": 180})
     assert entry_summary(entry(EntryKind.nap, started_at=START)) == ("Asleep", {})

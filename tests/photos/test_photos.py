@@ -82,6 +82,18 @@ def test_transparent_png_and_webp_are_accepted_as_jpeg():
     assert (service.prepare(buffer.getvalue()).width, service.prepare(buffer.getvalue()).height) == (50, 40)
 
 
+def test_a_heic_photo_from_an_ipad_is_accepted_without_its_location():
+    exif = Image.Exif()
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (39.0, 54.0, 26.0)})
+    buffer = BytesIO()
+    Image.new("RGB", (120, 90), (10, 120, 200)).save(buffer, "HEIF", exif=exif.tobytes())
+    assert Image.open(BytesIO(buffer.getvalue())).getexif().get_ifd(GPS_IFD)  # the upload carries a location
+    prepared = service.prepare(buffer.getvalue())
+    with Image.open(BytesIO(prepared.jpeg)) as stored:
+        assert (stored.format, stored.size) == ("JPEG", (120, 90))
+        assert not stored.getexif() and "exif" not in stored.info
+
+
 @pytest.mark.parametrize(
     "content",
     [b"this is a text file, not a photo", b"", b"\xff\xd8\xff\xe0 truncated jpeg", b"GIF89a"],
@@ -137,7 +149,7 @@ def test_the_photo_store_is_outside_the_web_root(world):
 @pytest.mark.parametrize(
     ("content", "filename", "message"),
     [
-        (b"just some text pretending", "photo.jpg", "This file is not a photo. Use a JPEG, PNG or WebP picture."),
+        (b"just some text pretending", "photo.jpg", "This file is not a photo. Use a JPEG, PNG, WebP or HEIC picture."),
         (b"", "photo.jpg", "Choose a photo to upload."),
     ],
 )

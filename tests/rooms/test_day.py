@@ -220,7 +220,7 @@ def test_the_latest_three_current_entries_show_newest_first(client_for, world, s
     assert "写错了" not in page and "Breakfast" not in page
     assert "Last bottle 09:00: 120 ml" in page
     latest = page[page.index('class="log-latest"'):]
-    assert latest.index("Lunch · ate all") < latest.index("玩积木") < latest.index("120 ml")
+    assert latest.index("Lunch: ate all") < latest.index("玩积木") < latest.index("120 ml")
 
 
 def test_a_sleeping_child_has_a_timer_that_turns_red_when_the_check_is_overdue(client_for, world, session):
@@ -239,6 +239,46 @@ def test_a_sleeping_child_has_a_timer_that_turns_red_when_the_check_is_overdue(c
     assert 'class="sleep-timer overdue"' in overdue and "Nap end" in overdue and "Sleep check" in overdue
     assert 'class="sleep-timer"' in fine and 'data-since="' in fine
     assert (now - timedelta(minutes=5)).isoformat()[:16] in fine
+
+
+def test_a_corrected_nap_keeps_the_sleep_check_made_before_the_correction(world, session):
+    room, me = world.room_a, world.caregiver_a
+    arrive(session, world.child_x, room, me)
+    now = utcnow()
+    nap = entry(session, world.child_x, room, me, EntryKind.nap, at=now - timedelta(minutes=30), started_at=now - timedelta(minutes=30))
+    entry(session, world.child_x, room, me, EntryKind.sleep_check, at=now - timedelta(minutes=10), nap_id=nap.id)
+    nap.replaced = True
+    entry(session, world.child_x, room, me, EntryKind.nap, at=now - timedelta(minutes=25), started_at=now - timedelta(minutes=25),
+          replaces_id=nap.id)
+    session.commit()
+    day = load_room_day(session, room, local_today(), policy, now).child(world.child_x.id)
+    assert day.nap is not None and day.nap.id != nap.id
+    assert day.sleep_since == now - timedelta(minutes=10) and not day.sleep_overdue
+
+
+def test_a_check_from_an_earlier_nap_does_not_count_for_the_current_one(world, session):
+    room, me = world.room_a, world.caregiver_a
+    arrive(session, world.child_x, room, me)
+    now = utcnow()
+    entry(session, world.child_x, room, me, EntryKind.nap, at=now - timedelta(minutes=90), started_at=now - timedelta(minutes=90),
+          ended_at=now - timedelta(minutes=60))
+    entry(session, world.child_x, room, me, EntryKind.sleep_check, at=now - timedelta(minutes=70))
+    entry(session, world.child_x, room, me, EntryKind.nap, at=now - timedelta(minutes=20), started_at=now - timedelta(minutes=20))
+    session.commit()
+    day = load_room_day(session, room, local_today(), policy, now).child(world.child_x.id)
+    assert day.last_sleep_check is None and day.sleep_overdue
+
+
+def test_a_child_off_sick_is_followed_up_each_day_until_they_return(client_for, world, session):
+    every_day(session, world)
+    room, me = world.room_a, world.caregiver_a
+    session.add(Absence(child_id=world.child_x.id, room_id=room.id, on_date=local_today() - timedelta(days=1),
+                        reason=AbsenceReason.sick, symptoms="咳嗽", recorded_by_id=me.id))
+    session.commit()
+    assert "Off sick: ask the family how the child is" in tile(client_for(me).get(f"/rooms/{room.id}").text, world.child_x)
+    arrive(session, world.child_x, room, me)
+    session.commit()
+    assert "Off sick" not in tile(client_for(me).get(f"/rooms/{room.id}").text, world.child_x)
 
 
 # ---------------------------------------------------------------- header
