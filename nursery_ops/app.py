@@ -1,6 +1,7 @@
 """create_app(): routers, error pages, security headers, static files."""
 
 import logging
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -8,12 +9,17 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from urllib.parse import quote
 
 from nursery_ops.auth.csrf import verify_csrf
 from nursery_ops.db import build_engine
+from nursery_ops.errors import (
+    CsrfFailed,
+    Forbidden,
+    LoginRequired,
+    NotFound,
+    TabletLocked,
+)
 from nursery_ops.i18n import N_
-from nursery_ops.errors import CsrfFailed, Forbidden, LoginRequired, NotFound, TabletLocked
 from nursery_ops.settings import PROJECT_ROOT, Settings, get_settings
 from nursery_ops.templating import is_htmx, render
 
@@ -102,21 +108,25 @@ def install_security_headers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    from nursery_ops.attendance.routes import router as attendance_router
     from nursery_ops.auth.routes import router as auth_router
     from nursery_ops.children.routes import router as children_router
+    from nursery_ops.dailylog.routes import router as dailylog_router
     from nursery_ops.dashboard.routes import router as dashboard_router
-    from nursery_ops.rooms.routes import router as rooms_router
-    from nursery_ops.staff.routes import router as staff_router
-    from nursery_ops.health.routes import router as health_router
-    from nursery_ops.family.routes import router as family_router
     from nursery_ops.enrolment.routes import router as enrolment_router
+    from nursery_ops.family.routes import router as family_router
+    from nursery_ops.growth.routes import router as growth_router
+    from nursery_ops.health.routes import router as health_router
+    from nursery_ops.illness.routes import router as illness_router
+    from nursery_ops.incidents.routes import router as incidents_router
+    from nursery_ops.medication.routes import router as medication_router
     from nursery_ops.photos.routes import router as photos_router
     from nursery_ops.policy.routes import router as policy_router
-    from nursery_ops.attendance.routes import router as attendance_router
-    from nursery_ops.dailylog.routes import router as dailylog_router
+    from nursery_ops.rooms.routes import router as rooms_router
     from nursery_ops.rooms.tablet_routes import router as tablet_router
     from nursery_ops.staff.certificates import router as certificates_router
     from nursery_ops.staff.pins import router as pins_router
+    from nursery_ops.staff.routes import router as staff_router
 
     settings = settings or get_settings()
     app = FastAPI(
@@ -147,6 +157,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         tablet_router,
         certificates_router,
         pins_router,
+        growth_router,
+        medication_router,
+        incidents_router,
+        illness_router,
     ):
         app.include_router(router)
     return app

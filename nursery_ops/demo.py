@@ -45,7 +45,16 @@ from nursery_ops.enrolment.models import (
     HalfDaySession,
     RoomTransfer,
 )
-from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.growth.demo import add_demo_growth
+from nursery_ops.health.models import ExamKind, HealthExam, ReturnCertificate
+from nursery_ops.incidents.models import Incident, IncidentCategory
+from nursery_ops.medication.models import (
+    DoseUnit,
+    MedicationAuthorisation,
+    MedicationRoute,
+    PrescriptionSource,
+    SignedHow,
+)
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
 from nursery_ops.rooms.rules import room_months, room_type_cap
@@ -122,6 +131,7 @@ TODAY_ROOM = "toddler"
 TODAY_ON_DUTY = ("caregiver", EXPIRED_CERTIFICATE)  # the second one is on duty but not counted
 TODAY_ARRIVALS = (("孙一诺", (8, 5), 365), ("孙一然", (8, 6), 366), ("高子睿", (8, 12), 368), ("郑雨萱", (8, 20), 364))
 TODAY_BREAKFAST = (("孙一诺", Amount.all), ("孙一然", Amount.most), ("高子睿", Amount.some))
+TODAY_MEDICINE = "孙一然"  # a course of medicine signed by the mother this morning
 TODAY_ABSENT = (("梁欣怡", AbsenceReason.sick, "发烧 38.2 °C，咳嗽"), ("谢嘉懿", AbsenceReason.unknown, ""))
 
 
@@ -303,6 +313,7 @@ def load_demo(session: Session, today: date) -> None:
         _enrol(session, rng, policy, today, entry, child, mother, rooms, director)
 
     _add_today(session, today, rooms[TODAY_ROOM], people, children)
+    _add_health(session, today, rooms[TODAY_ROOM], people, children)
 
     for username, family, relation in PARENT_ACCOUNTS:
         father, mother, _adults = families[family]
@@ -357,6 +368,39 @@ def _add_today(session: Session, today: date, room: Room, people: dict, children
             child_id=children[name].id, room_id=room.id, on_date=today, reason=reason, symptoms=symptoms,
             suspected_infection=reason is AbsenceReason.sick, recorded_by_id=carer.id, recorded_at=_today_at(today, 8, 30),
         ))
+    session.flush()
+
+
+def _add_health(session: Session, today: date, room: Room, people: dict, children: dict[str, Child]) -> None:
+    """Health records: six months of growth, a medicine course for a child in today, a fall last week
+    awaiting the director's sign-off, and the return certificate awaited for the child off sick."""
+    health, carer = people["health"], people[TODAY_ON_DUTY[0]]
+    add_demo_growth(session, list(children.values()), health, today)
+    patient = children[TODAY_MEDICINE]
+    mother = session.exec(
+        select(Guardian).join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
+        .where(ChildGuardian.child_id == patient.id, ChildGuardian.relation == "母亲")
+    ).one()
+    session.add(MedicationAuthorisation(
+        child_id=patient.id, drug_name="布洛芬混悬液", dose_hundredths=250, dose_unit=DoseUnit.ml,
+        route=MedicationRoute.oral, times="10:00,15:00", start_date=today, end_date=today + timedelta(days=2),
+        prescription_source=PrescriptionSource.prescription, prescription_reference="市儿童医院 处方 2026-1125-07",
+        signed_by_guardian_id=mother.id, signed_on=today, signed_how=SignedHow.paper_at_desk, recorded_by_id=health.id,
+    ))
+    fell_at = _today_at(today - timedelta(days=6), 10, 15)
+    session.add(Incident(
+        child_id=children[TODAY_ARRIVALS[2][0]].id, room_id=room.id, category=IncidentCategory.fall, occurred_at=fell_at,
+        on_date=today - timedelta(days=6), place="户外滑梯", body_parts=["left_leg"],
+        description="从滑梯底部滑出时跌倒，左膝擦伤。", first_aid="清洗伤口，碘伏消毒，贴创可贴。",
+        recorded_by_id=carer.id, cause="滑梯出口处地垫移位。", corrective_action="地垫已固定，每天晨间检查。",
+        guardian_notified_at=fell_at + timedelta(minutes=20), guardian_notified_how="电话通知母亲",
+        guardian_notified_by_id=carer.id,
+    ))
+    for name, reason, symptoms in TODAY_ABSENT:
+        if reason is AbsenceReason.sick:
+            session.add(ReturnCertificate(
+                child_id=children[name].id, required_since=today, reason=symptoms, required_by_id=carer.id,
+            ))
     session.flush()
 
 

@@ -134,3 +134,96 @@ def complete_admission(session: Session, child: Child, enrolment: Enrolment, gua
     make_trusted_adult(session, child, emergency_contact=True)
     session.add_all([enrolment, child])
     session.flush()
+
+
+# ---- health exams (issue 5, health helper)
+
+
+def make_exam(session: Session, child: Child, exam_date: date, kind: ExamKind = ExamKind.periodic, **fields) -> HealthExam:
+    """A passed exam at a medical institution; pass haemoglobin_g_l= / hearing= for screenings at the visit."""
+    exam = HealthExam(
+        child_id=child.id,
+        kind=kind,
+        exam_date=exam_date,
+        institution=fields.pop("institution", "市妇幼保健院"),
+        passed=fields.pop("passed", True),
+        **fields,
+    )
+    session.add(exam)
+    session.flush()
+    return exam
+
+
+# ---- incidents (tests/incidents, and pages that list open incidents) ----
+
+
+def make_incident(session: Session, child: Child, recorded_by: Person, **fields):
+    """An open incident of `child`, an hour ago, with nothing of the follow-up done (override any column)."""
+    from nursery_ops.clock import local_date, utcnow
+    from nursery_ops.incidents.models import Incident, IncidentCategory
+
+    occurred_at = fields.pop("occurred_at", utcnow() - timedelta(hours=1))
+    incident = Incident(
+        child_id=child.id,
+        category=fields.pop("category", IncidentCategory.fall),
+        occurred_at=occurred_at,
+        on_date=local_date(occurred_at),
+        place=fields.pop("place", "滑梯"),
+        description=fields.pop("description", "Slipped on the slide"),
+        recorded_by_id=recorded_by.id,
+        **fields,
+    )
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+# ---- medication (issue 5, medication helper)
+
+
+def make_authorisation(session: Session, child: Child, guardian: Guardian, recorded_by: Person, **fields):
+    """A guardian's signed medication authorisation: 2.5 ml by mouth at 08:30 and 12:00, today to 4 days on."""
+    from nursery_ops.medication.models import (
+        DoseUnit,
+        MedicationAuthorisation,
+        MedicationRoute,
+        PrescriptionSource,
+        SignedHow,
+    )
+
+    today = local_today()
+    authorisation = MedicationAuthorisation(
+        child_id=child.id,
+        drug_name=fields.pop("drug_name", "阿莫西林颗粒"),
+        dose_hundredths=fields.pop("dose_hundredths", 250),
+        dose_unit=fields.pop("dose_unit", DoseUnit.ml),
+        route=fields.pop("route", MedicationRoute.oral),
+        times=fields.pop("times", "08:30,12:00"),
+        start_date=fields.pop("start_date", today),
+        end_date=fields.pop("end_date", today + timedelta(days=4)),
+        prescription_source=fields.pop("prescription_source", PrescriptionSource.prescription),
+        prescription_reference=fields.pop("prescription_reference", "市儿童医院 处方 No. 2026-0301"),
+        signed_by_guardian_id=guardian.id,
+        signed_on=fields.pop("signed_on", today),
+        signed_how=fields.pop("signed_how", SignedHow.paper_at_desk),
+        recorded_by_id=recorded_by.id,
+        **fields,
+    )
+    session.add(authorisation)
+    session.flush()
+    return authorisation
+
+
+# ---- growth (growth helper, issue 5) ----
+
+
+def make_measurement(session: Session, child: Child, by: Person, on_date: date | None = None, **values):
+    """A growth measurement (mm, g) of `child` by `by`; lying by default when a length is given."""
+    from nursery_ops.growth.models import Measurement, Position
+
+    if values.get("length_mm") is not None:
+        values.setdefault("position", Position.lying)
+    measurement = Measurement(child_id=child.id, on_date=on_date or local_today(), by_id=by.id, **values)
+    session.add(measurement)
+    session.flush()
+    return measurement

@@ -192,3 +192,23 @@ def test_demo_today_has_a_morning_in_the_toddler_room(session):
     assert [(person.name, person.counted) for person in day.duty] == [("张老师", True), ("杨老师", False)]
     assert day.required == 1 and not day.below_ratio
     assert [entry.kind for entry in by_name["高子睿"].entries] == ["meal"]
+
+
+def test_demo_has_health_records_to_work_with(session):
+    from nursery_ops.clock import utcnow
+    from nursery_ops.growth.models import Measurement
+    from nursery_ops.health.models import ReturnCertificate
+    from nursery_ops.illness.service import health_day
+    from nursery_ops.incidents.service import open_incidents
+    from nursery_ops.medication.service import doses_due
+
+    today = local_today()
+    load_demo(session, today)
+    session.commit()
+    assert len(session.exec(select(Measurement)).all()) > 100
+    doses = doses_due(session, today, utcnow())
+    assert [(item.child.full_name, item.slot.strftime("%H:%M")) for item in doses] == [("孙一然", "10:00"), ("孙一然", "15:00")]
+    assert [incident.place for incident in open_incidents(session)] == ["户外滑梯"]
+    awaited = session.exec(select(ReturnCertificate).where(ReturnCertificate.received_on.is_(None))).all()
+    assert len(awaited) == 1
+    assert len(health_day(session, today, utcnow()).morning_checks) > 0

@@ -55,6 +55,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.health.models import ReturnCertificate
 from nursery_ops.i18n import N_
+from nursery_ops.illness.outbreaks import detect_outbreaks
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.tablet import RoomActor
@@ -564,6 +565,9 @@ def record_absence(
         session.add(certificate)
         audit.record(session, actor.person_id, "return_certificate_required", certificate, child_id=child.id,
                      after=audit.snapshot(certificate))
+    if sick:
+        # A sick absence is a case like an illness in the room: it may complete an outbreak alert (聚集性疫情).
+        detect_outbreaks(session, actor.room.id, on, actor.person_id)
     session.commit()
     return absence
 

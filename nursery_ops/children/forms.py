@@ -13,7 +13,6 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from nursery_ops.children.models import Sex
 from nursery_ops.enrolment.models import CareType, EnrolmentStatus
 from nursery_ops.forms import FieldError, FormModel, not_in_future, phone_number
-from nursery_ops.health.models import ExamKind
 from nursery_ops.i18n import N_
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -139,14 +138,6 @@ class VaccinationForm(FormModel):
         if self.status == "sighted" and self.checked_on is None:
             return {"checked_on": N_("Enter the date the certificate was seen.")}
         return {}
-
-
-class HealthExamForm(FormModel):
-    kind: ExamKind
-    exam_date: PastDay
-    institution: Annotated[str, Field(min_length=2, max_length=100)]
-    passed: bool = False
-    notes: str = Field(default="", max_length=1000)
 
 
 class ChildFilters(FormModel):

@@ -8,8 +8,9 @@ block to open inline on the record); POST saves and redirects to the record
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from nursery_ops.auth.models import Role
+from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Director, HealthStaff, Staff
+from nursery_ops.auth.models import Role
 from nursery_ops.children import service
 from nursery_ops.children.forms import (
     RELATIONS,
@@ -19,7 +20,6 @@ from nursery_ops.children.forms import (
     EndReasonForm,
     GuardianForm,
     GuardianLinkForm,
-    HealthExamForm,
     NewChildForm,
     TrustedAdultForm,
     VaccinationForm,
@@ -28,7 +28,8 @@ from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today
 from nursery_ops.enrolment.service import child_enrolment_panel
 from nursery_ops.forms import Refused, parse_form
-from nursery_ops.health.models import ExamKind
+from nursery_ops.growth.service import latest_flags
+from nursery_ops.health.service import record_exams_context
 from nursery_ops.photos.service import PhotoRefused, is_file, read_photo
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
@@ -97,7 +98,14 @@ def child_record(request: Request, session: DbSession, me: Staff, child_id: int)
     today, policy = local_today(), load_policy(session)
     record = service.load_record(session, child, today, policy)
     panel = child_enrolment_panel(session, child, today, policy, can_edit=me.has(Role.director))
-    return render(request, "children/detail.html", {"child": child, "record": record, "panel": panel, "policy": policy})
+    # The record shows health exams and growth warnings: a read of the child's health record.
+    audit.record_read(request.app.state.engine, me.person.id, "child_record", child.id)
+    context = {
+        "child": child, "record": record, "panel": panel, "policy": policy,
+        "growth_flags": latest_flags(session, [child.id]).get(child.id, []),
+        **record_exams_context(session, child, today, policy),
+    }
+    return render(request, "children/detail.html", context)
 
 
 @router.get("/children/{child_id}/edit")
@@ -328,47 +336,3 @@ async def record_vaccination(request: Request, session: DbSession, me: HealthSta
     default_due = service.vaccination_default_due(session, child, today, policy)
     context = {"form": dict(form), "errors": errors, "default_due": default_due, "pending_days": policy.vaccination_pending_days}
     return form_page(request, "children/vaccination.html", child, context, 400)
-
-
-# ---------------------------------------------------------------- health exams
-
-
-@router.get("/children/{child_id}/exams/new")
-def new_exam_page(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = service.get_child(session, child_id)
-    return form_page(request, "children/exam_form.html", child, {"form": {"kind": ExamKind.entry.value}})
-
-
-@router.post("/children/{child_id}/exams/new")
-async def new_exam(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = service.get_child(session, child_id)
-    form = await request.form()
-    data, errors = parse_form(HealthExamForm, form)
-    if errors:
-        return form_page(request, "children/exam_form.html", child, {"form": dict(form), "errors": errors}, 400)
-    service.record_health_exam(session, me, child, data)
-    return to_record(child, "exams")
-
-
-@router.get("/children/{child_id}/exams/{exam_id}/void")
-def void_exam_page(request: Request, session: DbSession, me: HealthStaff, child_id: int, exam_id: int):
-    child = service.get_child(session, child_id)
-    exam = service.health_exam(session, child, exam_id)
-    return form_page(request, "children/reason_form.html", child, void_exam_context(exam))
-
-
-@router.post("/children/{child_id}/exams/{exam_id}/void")
-async def void_exam(request: Request, session: DbSession, me: HealthStaff, child_id: int, exam_id: int):
-    child = service.get_child(session, child_id)
-    exam = service.health_exam(session, child, exam_id)
-    form = await request.form()
-    data, errors = parse_form(EndReasonForm, form)
-    if errors:
-        context = {**void_exam_context(exam), "form": dict(form), "errors": errors}
-        return form_page(request, "children/reason_form.html", child, context, 400)
-    service.void_health_exam(session, me, exam, data.reason)
-    return to_record(child, "exams")
-
-
-def void_exam_context(exam) -> dict:
-    return {"kind": "void_exam", "subject": exam, "action": f"/children/{exam.child_id}/exams/{exam.id}/void"}

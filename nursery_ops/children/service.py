@@ -20,7 +20,6 @@ from nursery_ops.children.forms import (
     ConsentForm,
     GuardianForm,
     GuardianLinkForm,
-    HealthExamForm,
     NewChildForm,
     TrustedAdultForm,
     VaccinationForm,
@@ -423,30 +422,5 @@ def record_vaccination(session: Session, me: CurrentPerson, child: Child, data: 
         child.vaccination_due_on = data.due_on or vaccination_default_due(session, child, today, policy)
     session.add(child)
     audit.record(session, me.id, "vaccination_recorded", child, before=before, after=audit.snapshot(child), child_id=child.id)
-    session.commit()
-
-
-def health_exam(session: Session, child: Child, exam_id: int) -> HealthExam:
-    exam = session.get(HealthExam, exam_id)
-    if exam is None or exam.child_id != child.id or exam.voided_at is not None:
-        raise NotFound()
-    return exam
-
-
-def record_health_exam(session: Session, me: CurrentPerson, child: Child, data: HealthExamForm) -> HealthExam:
-    exam = HealthExam(child_id=child.id, recorded_by_id=me.id, **data.model_dump())
-    session.add(exam)
-    session.flush()
-    audit.record(session, me.id, "health_exam_recorded", exam, after=audit.snapshot(exam), child_id=child.id)
-    session.commit()
-    return exam
-
-
-def void_health_exam(session: Session, me: CurrentPerson, exam: HealthExam, reason: str) -> None:
-    before = audit.snapshot(exam)
-    exam.voided_at, exam.void_reason = utcnow(), reason
-    session.add(exam)
-    audit.record(session, me.id, "health_exam_voided", exam, before=before, after=audit.snapshot(exam),
-                 child_id=exam.child_id, reason=reason)
     session.commit()
 

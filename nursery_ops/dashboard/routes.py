@@ -3,8 +3,9 @@
 from fastapi import APIRouter, Request
 
 from nursery_ops.auth.access import DbSession, Director
-from nursery_ops.clock import local_today
+from nursery_ops.clock import local_today, utcnow
 from nursery_ops.dashboard.service import director_dashboard
+from nursery_ops.illness.outbreaks import open_outbreaks
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
 
@@ -13,5 +14,7 @@ router = APIRouter()
 
 @router.get("/director")
 def dashboard(request: Request, session: DbSession, me: Director):
-    board = director_dashboard(session, local_today(), load_policy(session))
-    return render(request, "dashboard/director.html", {"board": board})
+    policy = load_policy(session)
+    board = director_dashboard(session, local_today(), policy)
+    outbreaks = open_outbreaks(session, utcnow(), policy)
+    return render(request, "dashboard/director.html", {"board": board, "outbreaks": outbreaks})

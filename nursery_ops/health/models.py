@@ -15,6 +15,13 @@ class ExamKind(StrEnum):
     return_after_absence = "return"  # after 3 months away
 
 
+class HearingResult(StrEnum):
+    """听力筛查 — the screening's outcome: pass, or refer to an audiologist."""
+
+    passed = "pass"
+    refer = "refer"
+
+
 class HealthExam(SQLModel, table=True):
     """A health exam done by a medical institution."""
 
@@ -26,10 +33,14 @@ class HealthExam(SQLModel, table=True):
     exam_date: date
     institution: str = Field(max_length=100)
     passed: bool
+    # Screenings done at the same visit (DOMAIN.md "Health over time": yearly); None when not done.
+    haemoglobin_g_l: int | None = None  # 血红蛋白, g/L
+    hearing: HearingResult | None = Field(default=None, sa_type=enum_type(HearingResult))
     notes: str = Field(default="", max_length=1000)
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    voided_by_id: int | None = Field(default=None, foreign_key="person.id")
     void_reason: str | None = Field(default=None, max_length=500)
 
 

@@ -90,10 +90,11 @@ ITEMS: tuple[PolicyItem, ...] = (
     PolicyItem("outbreak_same_day", 3, N_("cases"), HEALTH_CARE_RULES, N_("Similar cases in one room in one day"), 2, 20),
     PolicyItem("outbreak_three_days", 5, N_("cases"), HEALTH_CARE_RULES, N_("Similar cases in one room within 3 days"), 2, 40),
     # Health over time
-    PolicyItem("growth_z_limit", 2.0, N_("SD"), "WHO Child Growth Standards", N_("Warn beyond ± this z-score"), 1, 4),
     PolicyItem("exam_interval_infant_months", 3, N_("months"), HEALTH_CARE_RULES, N_("Periodic exam interval, 6–12 months"), 1, 12),
     PolicyItem("exam_interval_toddler_months", 6, N_("months"), HEALTH_CARE_RULES, N_("Periodic exam interval, 12–36 months"), 1, 12),
     PolicyItem("exam_warning_days", 30, N_("days"), HEALTH_CARE_RULES, N_("Warn before an exam is due"), 1, 120),
+    PolicyItem("screening_interval_months", 12, N_("months"), HEALTH_CARE_RULES, N_("Haemoglobin and hearing screening every"), 6, 24),
+    PolicyItem("anaemia_below_g_l", 110, N_("g/L"), "WHO haemoglobin thresholds (6–59 months)", N_("Follow up haemoglobin below"), 70, 140),
     # Staff
     PolicyItem("certificate_warning_days", 45, N_("days"), MANAGEMENT_RULES, N_("Warn before a certificate expires"), 1, 180),
     PolicyItem("health_staff_full_time_from", 50, N_("children"), HEALTH_CARE_RULES, N_("A full-time health officer from this many children"), 1, 500),

@@ -6,7 +6,14 @@ from nursery_ops import audit
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.clock import utcnow
 from nursery_ops.i18n import N_
-from nursery_ops.policy import ITEMS_BY_KEY, Policy, PolicyOverride, inconsistencies, load_policy, parse_value
+from nursery_ops.policy import (
+    ITEMS_BY_KEY,
+    Policy,
+    PolicyOverride,
+    inconsistencies,
+    load_policy,
+    parse_value,
+)
 
 
 def rule_rows(session: Session) -> list[dict]:

@@ -43,6 +43,8 @@ from nursery_ops.dailylog.models import (
 )
 from nursery_ops.dailylog.rules import sleep_check_overdue
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
+from nursery_ops.illness.service import TileHealth, room_health
+from nursery_ops.medication.service import DoseDue, doses_due
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.service import holds_place_on
@@ -71,6 +73,9 @@ class ChildDay:
     reason_needed: bool = False
     call_family: bool = False
     off_sick: bool = False  # off sick and not back since: followed up each day until return
+    medication: list[DoseDue] = field(default_factory=list)  # today's authorised doses, in time order
+    health: TileHealth | None = None  # the midday check and an open illness
+    midday_due: bool = False  # present after the midday-check time without one (WARN)
     sleep_overdue: bool = False
 
     @property
@@ -238,8 +243,15 @@ def load_room_day(session: Session, room: Room, today: date, policy: Policy, now
     local_now = to_local(now).time()
     cutoff_passed = after_cutoff(local_now, policy)
     off_sick = sick_to_follow_up(session, today, room.id)
+    for item in doses_due(session, today, now, child_ids=child_ids):
+        tiles[item.child.id].medication.append(item)
+    health = room_health(session, room.id, today)
     for day in tiles.values():
         day.off_sick = day.child.id in off_sick and day.attendance is None
+        day.health = health.get(day.child.id)
+        day.midday_due = (
+            day.present and local_now >= policy.midday_check_due and not (day.health and day.health.midday_check)
+        )
         # A check counts for the nap it follows by time, so a corrected nap keeps its checks.
         if day.nap is None or (day.last_sleep_check and day.last_sleep_check.at < day.nap.started_at):
             day.last_sleep_check = None
@@ -291,7 +303,7 @@ def action_form(
     headers = None
     if status_code >= 400 and is_htmx(request) and child_id is not None:
         headers = {"HX-Retarget": f"#child-{child_id}-action", "HX-Reswap": "innerHTML"}
-    context = {"form_token": secrets.token_urlsafe(16), **context}
+    context = {"form_token": secrets.token_urlsafe(16), "in_tile": is_htmx(request), **context}
     return render(request, template, context, status_code=status_code, block="form", headers=headers)
 
 

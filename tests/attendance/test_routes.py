@@ -534,6 +534,25 @@ def test_absence_page_and_follow_ups(client_for, day, session):
     assert sick_to_follow_up(session, tomorrow) == set()
 
 
+def test_the_third_sick_absence_with_the_same_symptom_raises_an_outbreak_alert(client_for, day, session):
+    from nursery_ops.illness.models import OutbreakAlert
+
+    others = []
+    for name in ("发烧二", "发烧三"):
+        child = f.make_child(session, name, months=20)
+        f.enrol(session, child, day.room_a, schedule_days="1234567")
+        others.append(child)
+    session.commit()
+    client = client_for(day.caregiver_a)
+    for index, child in enumerate([day.child_x, *others]):
+        assert rows(session, OutbreakAlert) == 0, index
+        assert client.post(f"{base(day, child)}/absence", {"reason": "sick", "symptoms": "发烧 38.5"}).status_code == 303
+    fresh(session)
+    alert = session.exec(select(OutbreakAlert)).one()
+    assert (alert.room_id, alert.symptom) == (day.room_a.id, "fever")
+    assert "Outbreak alert" in client_for(day.director).get("/director").text
+
+
 def test_call_without_an_absence_is_refused(client_for, day, session):
     response = client_for(day.caregiver_a).post(f"{base(day)}/absence/call", {"call_note": "x"})
     assert response.status_code == 400 and "Record the absence first" in response.text

@@ -116,7 +116,7 @@ def test_the_page_reads_the_same_number_of_queries_for_more_children(world, clie
 
     def queries() -> int:
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        listener = lambda *args: statements.append(args[2])
         event.listen(engine, "before_cursor_execute", listener)
         try:
             assert health.get("/health").status_code == 200
@@ -131,3 +131,85 @@ def test_the_page_reads_the_same_number_of_queries_for_more_children(world, clie
         session.add(HealthExam(child_id=child.id, kind=ExamKind.entry, exam_date=local_today(), institution="x", passed=True))
     session.commit()
     assert queries() == few
+
+
+# ---------------------------------------------------------------- the health officer's day
+
+
+def test_exams_due_list_links_to_the_exam_form(world, client_for, session):
+    today = local_today()
+    f.make_exam(session, world.child_x, today - timedelta(days=200))  # 6-month interval: overdue
+    world.child_y.vaccination_status = VaccinationStatus.pending
+    world.child_y.vaccination_due_on = today + timedelta(days=5)
+    session.commit()
+    html = client_for(world.health).get("/health").text
+    due = section(html, "exams-due")
+    assert "王小明" in due and "Periodic exam" in due and "Overdue" in due
+    assert f"/children/{world.child_x.id}/exams/new?kind=periodic" in due
+    assert "赵小红" in due and "Vaccination certificate" in due and f"/children/{world.child_y.id}/vaccination" in due
+
+
+def test_screening_results_to_follow_up_are_listed(world, client_for, session):
+    from nursery_ops.health.models import HearingResult
+
+    f.make_exam(session, world.child_x, local_today() - timedelta(days=20), haemoglobin_g_l=98, hearing=HearingResult.refer)
+    session.commit()
+    findings = section(client_for(world.health).get("/health").text, "screening-findings")
+    assert "王小明" in findings and "98 g/L" in findings and "Refer" in findings
+    assert f"/children/{world.child_x.id}/exams" in findings
+
+
+def test_sick_follow_up_list_links_to_the_absence_form(world, client_for, session):
+    from nursery_ops.attendance.models import Absence, AbsenceReason
+
+    session.add(
+        Absence(
+            child_id=world.child_x.id, room_id=world.room_a.id, on_date=local_today() - timedelta(days=1),
+            reason=AbsenceReason.sick, symptoms="发烧 38.5", recorded_by_id=world.caregiver_a.id,
+        )
+    )
+    session.commit()
+    html = client_for(world.health).get("/health").text
+    follow_up = section(html, "sick-follow-up")
+    assert "王小明" in follow_up and "发烧 38.5" in follow_up
+    assert f"/rooms/{world.room_a.id}/children/{world.child_x.id}/absence" in follow_up
+    assert "赵小红" not in follow_up
+
+
+def test_the_day_sections_show_medication_and_open_incidents(world, client_for, session):
+    f.make_authorisation(session, world.child_x, world.guardian_x, world.health)
+    incident = f.make_incident(session, world.child_x, world.caregiver_a, place="滑梯")
+    session.commit()
+    html = client_for(world.health).get("/health").text
+    assert 'id="outbreak-banner"' not in html  # the banner shows only for open alerts
+    assert "08:30" in section(html, "medication") and "12:00" in section(html, "medication")
+    assert f'href="/incidents/{incident.id}"' in section(html, "incidents") and "滑梯" in section(html, "incidents")
+    assert "No outbreak alert." in section(html, "outbreaks")
+
+
+@pytest.mark.parametrize("more", [5, 20])
+def test_the_page_is_a_fixed_number_of_queries_with_exams_and_sick_children(world, client_for, session, queries, more):
+    from nursery_ops.attendance.models import Absence, AbsenceReason
+
+    health = client_for(world.health)
+    today = local_today()
+
+    def count() -> int:
+        with queries:
+            assert health.get("/health").status_code == 200
+        return queries.count
+
+    def add_children(number: int, prefix: str) -> None:
+        for index in range(number):
+            child = f.make_child(session, f"{prefix}{index}", months=7 + index % 28)
+            f.enrol(session, child, world.room_a)
+            f.make_exam(session, child, today - timedelta(days=170), haemoglobin_g_l=100, hearing="refer")
+            session.add(
+                Absence(child_id=child.id, room_id=world.room_a.id, on_date=today, reason=AbsenceReason.sick, recorded_by_id=world.health.id)
+            )
+        session.commit()
+
+    add_children(1, "少")
+    few = count()
+    add_children(more, "多")
+    assert count() == few

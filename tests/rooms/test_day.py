@@ -349,7 +349,9 @@ def test_the_room_view_issues_the_same_statements_for_5_and_20_children(client_f
         assert response.status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 20
+    # Sign-in, policy, enrolments, bookings, arrivals, absences, morning checks, entries, sick follow-up,
+    # medication, midday checks and illnesses, outdoor time, staff on duty: about two dozen in all.
+    assert counts[0] <= 24
 
 
 # ---------------------------------------------------------------- after_action
