@@ -81,3 +81,15 @@ def record_read(engine: Engine, actor_id: int, entity: str, child_id: int) -> No
     with open_session(engine, write=True) as writer:
         writer.add(AuditEntry(actor_id=actor_id, action="health_record_read", entity=entity, child_id=child_id))
         writer.commit()
+
+
+def void(session: Session, actor_id: int, row: SQLModel, action: str, reason: str, now: datetime) -> None:
+    """Mark a record void instead of deleting it: who, when and why, audited in the same transaction.
+
+    For tables with `voided_at`, `voided_by_id` and `void_reason`; the caller commits.
+    """
+    before = snapshot(row)
+    row.voided_at, row.voided_by_id, row.void_reason = now, actor_id, reason
+    session.add(row)
+    record(session, actor_id, action, row, before=before, after=snapshot(row), child_id=getattr(row, "child_id", None),
+           reason=reason)

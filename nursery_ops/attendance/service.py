@@ -74,6 +74,18 @@ class Blocked(Refused):
         self.blocks = blocks
 
 
+
+def present_attendance(session: Session, room_id: int, child_id: int, on: date) -> Attendance | None:
+    """Today's arrival in this room, if the child has not gone home yet."""
+    return session.exec(
+        select(Attendance).where(
+            Attendance.child_id == child_id,
+            Attendance.room_id == room_id,
+            Attendance.on_date == on,
+            col(Attendance.check_out_at).is_(None),
+        )
+    ).first()
+
 # ---------------------------------------------------------------- the child in this room
 
 

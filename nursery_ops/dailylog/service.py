@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from nursery_ops import audit
 from nursery_ops.attendance.models import Attendance
+from nursery_ops.attendance.service import present_attendance
 from nursery_ops.auth.models import Person, Role
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date
@@ -89,18 +90,6 @@ def _checked_time(clock_time, on: date, now: datetime, field: str = "time") -> d
 
 
 # ---------------------------------------------------------------- who is in the room
-
-
-def present_attendance(session: Session, room_id: int, child_id: int, on: date) -> Attendance | None:
-    """Today's arrival in this room, if the child has not gone home yet."""
-    return session.exec(
-        select(Attendance).where(
-            Attendance.child_id == child_id,
-            Attendance.room_id == room_id,
-            Attendance.on_date == on,
-            col(Attendance.check_out_at).is_(None),
-        )
-    ).first()
 
 
 def present_children(session: Session, room_id: int, on: date) -> list[Child]:
@@ -506,13 +495,7 @@ def void_entry(session: Session, actor: RoomActor, entry: LogEntry, reason: str,
     if entry.voided_at is not None:
         return entry
     _may_change(actor, entry, now)
-    before = audit.snapshot(entry)
-    entry.voided_at = now
-    entry.voided_by_id = actor.person_id
-    entry.void_reason = reason
-    session.add(entry)
-    audit.record(session, actor.person_id, "log_entry_voided", entry, child_id=entry.child_id,
-                 before=before, after=audit.snapshot(entry), reason=reason)
+    audit.void(session, actor.person_id, entry, "log_entry_voided", reason, now)
     session.commit()
     return entry
 

@@ -174,15 +174,7 @@ def void_measurement(session: Session, me: CurrentPerson, measurement: Measureme
     """Keeps the measurement with who voided it, when and why; voiding it again changes nothing."""
     if measurement.voided_at is not None:
         return measurement
-    before = audit.snapshot(measurement)
-    measurement.voided_at = now
-    measurement.voided_by_id = me.person.id
-    measurement.void_reason = reason
-    session.add(measurement)
-    audit.record(
-        session, me.person.id, "growth_measurement_voided", measurement,
-        before=before, after=audit.snapshot(measurement), child_id=measurement.child_id, reason=reason,
-    )
+    audit.void(session, me.person.id, measurement, "growth_measurement_voided", reason, now)
     session.commit()
     return measurement
 

@@ -318,11 +318,7 @@ def record_exam(session: Session, me: CurrentPerson, child: Child, data: ExamFor
 
 def void_exam(session: Session, me: CurrentPerson, exam: HealthExam, reason: str) -> None:
     """Never deleted: voided with who, when and why (the schedule then counts from the exam before)."""
-    before = audit.snapshot(exam)
-    exam.voided_at, exam.voided_by_id, exam.void_reason = utcnow(), me.id, reason
-    session.add(exam)
-    audit.record(session, me.id, "health_exam_voided", exam, before=before, after=audit.snapshot(exam),
-                 child_id=exam.child_id, reason=reason)
+    audit.void(session, me.id, exam, "health_exam_voided", reason, utcnow())
     session.commit()
 
 

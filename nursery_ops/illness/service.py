@@ -29,6 +29,7 @@ from nursery_ops.attendance.service import (
     awaited_return_certificates,
     check_out,
     collecting_adults,
+    present_attendance,
 )
 from nursery_ops.auth.models import Person
 from nursery_ops.children.models import Child
@@ -72,17 +73,6 @@ OPEN_ILLNESS = N_("This child already has an open illness today: continue with i
 
 
 # ---------------------------------------------------------------- small reads
-
-
-def present_attendance(session: Session, room_id: int, child_id: int, on: date) -> Attendance | None:
-    return session.exec(
-        select(Attendance).where(
-            Attendance.child_id == child_id,
-            Attendance.room_id == room_id,
-            Attendance.on_date == on,
-            col(Attendance.check_out_at).is_(None),
-        )
-    ).first()
 
 
 def open_illness_of(session: Session, child_id: int, on: date) -> Illness | None:
@@ -289,11 +279,7 @@ def take_step(session: Session, actor: RoomActor, illness: Illness, step: Step, 
 def void_illness(session: Session, actor: RoomActor, illness: Illness, data: VoidForm, now: datetime) -> Illness:
     if illness.voided_at is not None:
         return illness
-    before = audit.snapshot(illness)
-    illness.voided_at, illness.voided_by_id, illness.void_reason = now, actor.person_id, data.void_reason
-    session.add(illness)
-    audit.record(session, actor.person_id, "illness_voided", illness, child_id=illness.child_id, before=before,
-                 after=audit.snapshot(illness), reason=data.void_reason)
+    audit.void(session, actor.person_id, illness, "illness_voided", data.void_reason, now)
     session.commit()
     return illness
 

@@ -393,15 +393,7 @@ def void_dose(session: Session, me: CurrentPerson, dose: MedicationDose, reason:
     """A dose recorded in error (the wrong slot, the wrong child): kept, struck through, and its slot open again."""
     if dose.voided_at is not None:
         raise Refused({"__all__": ALREADY_VOIDED})
-    before = audit.snapshot(dose)
-    dose.voided_at = now
-    dose.voided_by_id = me.person.id
-    dose.void_reason = reason
-    session.add(dose)
-    audit.record(
-        session, me.person.id, "medication_dose_voided", dose,
-        before=before, after=audit.snapshot(dose), child_id=dose.child_id, reason=reason,
-    )
+    audit.void(session, me.person.id, dose, "medication_dose_voided", reason, now)
     session.commit()
     return dose
 
