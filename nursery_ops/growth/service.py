@@ -17,6 +17,7 @@ from nursery_ops.auth.models import Person
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Child
 from nursery_ops.children.rules import completed_months
+from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.growth import rules
@@ -208,3 +209,15 @@ def latest_flags(session: Session, child_ids) -> dict[int, list[str]]:
     for measurement, child in rows:
         flags[child.id] = rules.warnings(scores_of(child, measurement))
     return flags
+
+
+def enrolled_with_warnings(session: Session) -> list[tuple[Child, list[str]]]:
+    """Enrolled children whose latest measurement is beyond ±2 SD, by name (for /health) — three queries."""
+    children = session.exec(
+        select(Child)
+        .join(Enrolment, Enrolment.child_id == Child.id)
+        .where(Enrolment.status == EnrolmentStatus.enrolled)
+        .order_by(Child.full_name, Child.id)
+    ).all()
+    flags = latest_flags(session, [child.id for child in children])
+    return [(child, flags[child.id]) for child in children if flags[child.id]]

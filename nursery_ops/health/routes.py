@@ -12,6 +12,7 @@ from nursery_ops.auth.access import DbSession, HealthStaff
 from nursery_ops.children.access import visible_child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.forms import Refused, parse_form
+from nursery_ops.growth.service import enrolled_with_warnings
 from nursery_ops.health import service
 from nursery_ops.health.forms import (
     HAEMOGLOBIN_MAX_G_L,
@@ -39,6 +40,7 @@ def health_home(request: Request, session: DbSession, me: HealthStaff):
         "health_day": health_day(session, today, now, policy),
         "doses_due": doses_due(session, today, now),
         "open_incidents": open_incidents(session),
+        "growth_warnings": enrolled_with_warnings(session),
         "incident_labels": CATEGORY_LABELS,
         "overview": service.admission_health(session, today, policy),
         "exams_due": service.exams_due(session, today, policy),

@@ -213,3 +213,12 @@ def test_the_page_is_a_fixed_number_of_queries_with_exams_and_sick_children(worl
     few = count()
     add_children(more, "多")
     assert count() == few
+
+
+def test_growth_beyond_two_sd_is_listed_with_a_link_to_the_chart(world, client_for, session):
+    # 8 kg at world.child_x's age is far below −2 SD weight-for-age.
+    f.make_measurement(session, world.child_x, world.health, on_date=local_today() - timedelta(days=3),
+                       weight_g=8000, length_mm=820)
+    session.commit()
+    html = section(client_for(world.health).get("/health").text, "growth-warnings")
+    assert f'href="/children/{world.child_x.id}/growth"' in html and "Weight-for-age below −2 SD" in html
