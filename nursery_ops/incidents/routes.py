@@ -33,6 +33,7 @@ from nursery_ops.incidents.forms import (
 )
 from nursery_ops.incidents.models import Incident
 from nursery_ops.incidents.rules import needs_police_report
+from nursery_ops.rooms.tablet import RoomActing
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -81,13 +82,28 @@ def _details_context(session, form: dict, errors: dict) -> dict:
     }
 
 
-def _new_page(request: Request, session, me: CurrentPerson, form: dict, errors: dict, status_code: int = 200) -> Response:
+def _new_page(
+    request: Request, session, me: CurrentPerson, form: dict, errors: dict, status_code: int = 200, action: str = "/incidents/new"
+) -> Response:
     context = {
         **_details_context(session, form, errors),
         "children": service.child_options(session, me),
         "form_token": form.get("form_token") or secrets.token_urlsafe(16),
+        "action": action,
     }
     return render(request, "incidents/new.html", context, status_code=status_code)
+
+
+async def _record_new(request: Request, session, me: CurrentPerson, action: str, acting_id: int | None = None) -> Response:
+    form = await request.form()
+    data, errors = parse_form(NewIncidentForm, form)
+    if data is not None:
+        try:
+            return _to_incident(service.record_incident(session, me, data, utcnow(), acting_id))
+        except Refused as refused:
+            session.rollback()
+            errors = refused.errors
+    return _new_page(request, session, me, form_values(NewIncidentForm, form), errors, 400, action)
 
 
 @router.get("/incidents/new")
@@ -98,15 +114,21 @@ def new_incident_page(request: Request, session: DbSession, me: Staff, child_id:
 
 @router.post("/incidents/new")
 async def new_incident(request: Request, session: DbSession, me: Staff):
-    form = await request.form()
-    data, errors = parse_form(NewIncidentForm, form)
-    if data is not None:
-        try:
-            return _to_incident(service.record_incident(session, me, data, utcnow()))
-        except Refused as refused:
-            session.rollback()
-            errors = refused.errors
-    return _new_page(request, session, me, form_values(NewIncidentForm, form), errors, 400)
+    return await _record_new(request, session, me, "/incidents/new")
+
+
+# On the shared room tablet the incident is recorded by whoever unlocked it with their PIN.
+
+
+@router.get("/rooms/{room_id}/incidents/new")
+def new_room_incident_page(request: Request, session: DbSession, actor: RoomActing, child_id: int | None = None):
+    form = {**_now_fields("occurred"), "child_id": child_id, "staff_present": [str(actor.person_id)]}
+    return _new_page(request, session, actor.me, form, {}, action=f"/rooms/{actor.room.id}/incidents/new")
+
+
+@router.post("/rooms/{room_id}/incidents/new")
+async def new_room_incident(request: Request, session: DbSession, actor: RoomActing):
+    return await _record_new(request, session, actor.me, f"/rooms/{actor.room.id}/incidents/new", actor.person_id)
 
 
 # ---------------------------------------------------------------- one incident

@@ -275,7 +275,11 @@ def _set_staff(session: Session, incident: Incident, person_ids: list[int]) -> N
     session.flush()
 
 
-def record_incident(session: Session, me: CurrentPerson, data: NewIncidentForm, now: datetime) -> Incident:
+def record_incident(
+    session: Session, me: CurrentPerson, data: NewIncidentForm, now: datetime, acting_id: int | None = None
+) -> Incident:
+    """A new incident by the signed-in person, or on a room tablet by whoever unlocked it (`acting_id`)."""
+    recorded_by_id = acting_id or me.id
     if data.form_token:
         earlier = session.exec(select(Incident).where(Incident.form_token == data.form_token)).first()
         if earlier is not None:
@@ -289,7 +293,7 @@ def record_incident(session: Session, me: CurrentPerson, data: NewIncidentForm, 
     incident = Incident(
         child_id=child.id,
         room_id=_current_room_id(session, child.id),
-        recorded_by_id=me.id,
+        recorded_by_id=recorded_by_id,
         recorded_at=now,
         form_token=data.form_token,
         # Filled by _apply_details; the constructor needs values for the required columns.
@@ -303,7 +307,7 @@ def record_incident(session: Session, me: CurrentPerson, data: NewIncidentForm, 
     session.add(incident)
     session.flush()
     _set_staff(session, incident, data.staff_present)
-    audit.record(session, me.id, "incident_recorded", incident, after=_snapshot(session, incident), child_id=child.id)
+    audit.record(session, recorded_by_id, "incident_recorded", incident, after=_snapshot(session, incident), child_id=child.id)
     session.commit()
     return incident
 

@@ -165,6 +165,21 @@ def test_a_caregiver_cannot_record_for_a_child_of_another_room(client_for, world
     assert count(session, Incident) == 0
 
 
+def test_on_the_room_tablet_the_person_who_unlocked_it_records_the_incident(client_for, world, session):
+    from tests.rooms.test_tablet import give_pin
+
+    give_pin(session, world.health, "3333")
+    tablet = client_for(world.caregiver_a)
+    assert tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.health.id, "pin": "3333"}).status_code == 303
+    page = tablet.get(f"/rooms/{world.room_a.id}/incidents/new?child_id={world.child_x.id}")
+    assert f'action="/rooms/{world.room_a.id}/incidents/new"' in page.text
+    response = tablet.post(f"/rooms/{world.room_a.id}/incidents/new", incident_form(world.child_x))
+    assert response.status_code == 303
+    fresh(session)
+    assert session.exec(select(Incident.recorded_by_id)).one() == world.health.id
+    assert client_for(world.caregiver_b).get(f"/rooms/{world.room_a.id}/incidents/new").status_code == 403
+
+
 @pytest.mark.parametrize("person", ["health", "director"])
 def test_health_officer_and_director_record_for_any_child(client_for, world, session, person):
     client = client_for(getattr(world, person))
