@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.growth.routes import router as growth_router
     from nursery_ops.health.routes import router as health_router
     from nursery_ops.illness.routes import router as illness_router
+    from nursery_ops.contracts.routes import router as contracts_router
+    from nursery_ops.billing.routes import router as billing_router
+    from nursery_ops.refunds.routes import router as refunds_router
     from nursery_ops.incidents.routes import router as incidents_router
     from nursery_ops.medication.routes import router as medication_router
     from nursery_ops.photos.routes import router as photos_router
@@ -161,6 +164,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         medication_router,
         incidents_router,
         illness_router,
+        contracts_router,
+        billing_router,
+        refunds_router,
     ):
         app.include_router(router)
     return app

@@ -37,6 +37,13 @@ from nursery_ops.children.models import (
 )
 from nursery_ops.children.rules import date_at_months, last_day_of_month
 from nursery_ops.clock import local_today, utcnow
+from nursery_ops.contracts.models import (
+    CalendarDay,
+    CalendarDayKind,
+    Contract,
+    ContractStatus,
+    FeeUnit,
+)
 from nursery_ops.dailylog.models import Amount, EntryKind, LogEntry, Meal
 from nursery_ops.enrolment.models import (
     CareType,
@@ -46,7 +53,12 @@ from nursery_ops.enrolment.models import (
     RoomTransfer,
 )
 from nursery_ops.growth.demo import add_demo_growth
-from nursery_ops.health.models import ExamKind, HealthExam, ReturnCertificate
+from nursery_ops.health.models import (
+    ExamKind,
+    HealthExam,
+    HearingResult,
+    ReturnCertificate,
+)
 from nursery_ops.incidents.models import Incident, IncidentCategory
 from nursery_ops.medication.models import (
     DoseUnit,
@@ -314,6 +326,8 @@ def load_demo(session: Session, today: date) -> None:
 
     _add_today(session, today, rooms[TODAY_ROOM], people, children)
     _add_health(session, today, rooms[TODAY_ROOM], people, children)
+    _add_contracts(session, today, rooms, director)
+    _add_calendar(session, today, director)
 
     for username, family, relation in PARENT_ACCOUNTS:
         father, mother, _adults = families[family]
@@ -396,11 +410,69 @@ def _add_health(session: Session, today: date, room: Room, people: dict, childre
         guardian_notified_at=fell_at + timedelta(minutes=20), guardian_notified_how="电话通知母亲",
         guardian_notified_by_id=carer.id,
     ))
+    # Periodic exams (定期体检) with screenings for children here a while, so /health lists only a few as due.
+    rng = random.Random(7)
+    settled = session.exec(
+        select(Enrolment).where(Enrolment.status == EnrolmentStatus.enrolled, Enrolment.start_date <= today - timedelta(days=60))
+        .order_by(Enrolment.child_id)
+    ).all()
+    for enrolment in settled[2:]:  # the first two stay overdue, to show the list
+        session.add(HealthExam(
+            child_id=enrolment.child_id, kind=ExamKind.periodic, exam_date=today - timedelta(days=rng.randint(20, 75)),
+            institution="区妇幼保健院", passed=True, haemoglobin_g_l=rng.randint(112, 132), hearing=HearingResult.passed,
+            recorded_by_id=health.id,
+        ))
     for name, reason, symptoms in TODAY_ABSENT:
         if reason is AbsenceReason.sick:
             session.add(ReturnCertificate(
                 child_id=children[name].id, required_since=today, reason=symptoms, required_by_id=carer.id,
             ))
+    session.flush()
+
+
+# Monthly, hourly or daily care fee by care type, in fen; meals per day; deposit.
+DEMO_FEES = {
+    CareType.full_day: (280000, FeeUnit.month, "周一至周五 7:30–17:30"),
+    CareType.half_day: (180000, FeeUnit.month, "周一至周五 上午 7:30–12:00 或下午 13:00–17:30"),
+    CareType.hourly: (4000, FeeUnit.hour, "按预约时段，7:30–17:30 之间"),
+    CareType.temporary: (16000, FeeUnit.day, "按预约日期，7:30–17:30"),
+}
+DEMO_MEAL_FEE, DEMO_DEPOSIT = 2000, 100000
+DEMO_DISPUTE = "双方协商解决；协商不成的，可向所在区卫生健康主管部门申请调解，或依法向人民法院提起诉讼。"
+
+
+def _add_contracts(session: Session, today: date, rooms: dict, director) -> None:
+    """A signed contract for every enrolled child, one year from the start, with the default refund rules."""
+    room_types = {room.id: room.room_type for room in rooms.values()}
+    enrolled = session.exec(select(Enrolment).where(Enrolment.status == EnrolmentStatus.enrolled)).all()
+    mothers = dict(session.exec(
+        select(ChildGuardian.child_id, ChildGuardian.guardian_id).where(ChildGuardian.relation == "母亲")
+    ).all())
+    for enrolment in enrolled:
+        fee, unit, hours = DEMO_FEES[enrolment.care_type]
+        signed_on = min(enrolment.start_date - timedelta(days=7), today)
+        session.add(Contract(
+            enrolment_id=enrolment.id, child_id=enrolment.child_id,
+            status=ContractStatus.signed,  # "active" is worked out from the dates (contracts.service.status_of)
+            start_date=enrolment.start_date,
+            end_date=min(enrolment.start_date + timedelta(days=364), enrolment.end_date or date.max),
+            care_type=enrolment.care_type, hours=hours, room_type=room_types[enrolment.room_id],
+            care_fee_fen=fee, care_fee_unit=unit, meal_fee_per_day_fen=DEMO_MEAL_FEE, deposit_fen=DEMO_DEPOSIT,
+            dispute_resolution=DEMO_DISPUTE, guardian_id=mothers[enrolment.child_id], guardian_signed_on=signed_on,
+            director_signed_by_id=director.id, director_signed_on=signed_on, created_by_id=director.id,
+        ))
+    session.flush()
+
+
+def _add_calendar(session: Session, today: date, director) -> None:
+    """The next New Year's Day (元旦) closed, and a closure the nursery caused two weeks ago (a repair)."""
+    new_year = date(today.year + 1, 1, 1)
+    repair = today - timedelta(days=14)
+    while repair.isoweekday() > 5:
+        repair -= timedelta(days=1)
+    session.add(CalendarDay(on_date=new_year, kind=CalendarDayKind.closed, name="元旦", recorded_by_id=director.id))
+    session.add(CalendarDay(on_date=repair, kind=CalendarDayKind.closed, caused_by_nursery=True, name="热水系统检修",
+                            recorded_by_id=director.id))
     session.flush()
 
 
@@ -520,5 +592,6 @@ def _admission(session, rng, policy, entry: DemoChild, child: Child, enrolment: 
     session.add(HealthExam(
         child_id=child.id, kind=ExamKind.entry, exam_date=start - timedelta(days=days_before),
         institution=rng.choice(INSTITUTIONS), passed=True, notes="体检合格，准予入托",
+        haemoglobin_g_l=120 + days_before % 10, hearing=HearingResult.passed,
     ))
     session.add_all([child, enrolment])

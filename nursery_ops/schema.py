@@ -14,3 +14,5 @@ from nursery_ops.medication import models as medication_models  # noqa: F401
 from nursery_ops.photos import models as photos_models  # noqa: F401
 from nursery_ops.rooms import models as rooms_models  # noqa: F401
 from nursery_ops.staff import models as staff_models  # noqa: F401
+from nursery_ops.contracts import models as contracts_models  # noqa: F401
+from nursery_ops.billing import models as billing_models  # noqa: F401

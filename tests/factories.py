@@ -227,3 +227,78 @@ def make_measurement(session: Session, child: Child, by: Person, on_date: date |
     session.add(measurement)
     session.flush()
     return measurement
+
+
+# ---- fee contracts (issue 6, contracts helper)
+
+
+def make_contract(session: Session, enrolment: Enrolment, created_by: Person, **fields):
+    """A complete draft for `enrolment` (full day, ¥2800.00 a month, ¥20.00 meals a day, DOMAIN.md refund rules).
+
+    Pass status=ContractStatus.active with guardian_id=, guardian_signed_on=, director_signed_on= for a signed one.
+    """
+    from nursery_ops.contracts.models import Contract, ContractStatus, FeeUnit
+
+    start = fields.pop("start_date", enrolment.start_date)
+    contract = Contract(
+        enrolment_id=enrolment.id,
+        child_id=enrolment.child_id,
+        status=fields.pop("status", ContractStatus.draft),
+        start_date=start,
+        end_date=fields.pop("end_date", start + timedelta(days=364)),
+        care_type=fields.pop("care_type", enrolment.care_type),
+        hours=fields.pop("hours", "周一至周五 07:30–17:30"),
+        room_type=fields.pop("room_type", RoomType.toddler),
+        care_fee_fen=fields.pop("care_fee_fen", 280000),
+        care_fee_unit=fields.pop("care_fee_unit", FeeUnit.month),
+        meal_fee_per_day_fen=fields.pop("meal_fee_per_day_fen", 2000),
+        dispute_resolution=fields.pop("dispute_resolution", "双方协商解决；协商不成的，向园所所在地人民法院起诉。"),
+        created_by_id=created_by.id,
+        **fields,
+    )
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+# ---- refunds (issue 6, refunds helper): bills and payments made directly, without billing's services
+
+
+def make_refund_bill(session: Session, contract, issued_by: Person, period_start: date, period_end: date,
+                     lines: list[tuple] | None = None, **fields):
+    """An issued bill with lines given as (LineKind, amount_fen[, quantity]); default: the contract's care fee."""
+    from sqlmodel import select
+
+    from nursery_ops.billing.models import Bill, BillLine, LineKind
+
+    lines = lines if lines is not None else [(LineKind.care_fee, contract.care_fee_fen)]
+    year = period_start.year
+    sequence = fields.pop("sequence", None) or 1 + len(session.exec(select(Bill.id).where(Bill.year == year)).all())
+    bill = Bill(year=year, sequence=sequence, number=f"{year}-{sequence:06d}", contract_id=contract.id,
+                child_id=contract.child_id, period_start=period_start, period_end=period_end,
+                total_fen=sum(line[1] for line in lines), due_on=fields.pop("due_on", period_start),
+                issued_by_id=issued_by.id, **fields)
+    session.add(bill)
+    session.flush()
+    for position, line in enumerate(lines, start=1):
+        kind, amount = line[0], line[1]
+        quantity = line[2] if len(line) > 2 else 1
+        session.add(BillLine(bill_id=bill.id, position=position, kind=kind, description=str(kind), quantity=quantity,
+                             unit_fen=amount // quantity if quantity else amount, amount_fen=amount))
+    session.flush()
+    return bill
+
+
+def make_refund_payment(session: Session, contract, received_by: Person, amount_fen: int, paid_on: date, **fields):
+    from sqlmodel import select
+
+    from nursery_ops.billing.models import Payment, PaymentMethod
+
+    count = len(session.exec(select(Payment.id)).all())
+    payment = Payment(contract_id=contract.id, child_id=contract.child_id, amount_fen=amount_fen,
+                      method=fields.pop("method", PaymentMethod.bank_transfer), paid_on=paid_on,
+                      receipt_number=fields.pop("receipt_number", f"R-{paid_on.year}-{count + 1:06d}"),
+                      received_by_id=received_by.id, **fields)
+    session.add(payment)
+    session.flush()
+    return payment

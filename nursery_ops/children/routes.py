@@ -26,6 +26,7 @@ from nursery_ops.children.forms import (
 )
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today
+from nursery_ops.contracts.service import current_contract
 from nursery_ops.enrolment.service import child_enrolment_panel
 from nursery_ops.forms import Refused, parse_form
 from nursery_ops.growth.service import latest_flags
@@ -103,6 +104,7 @@ def child_record(request: Request, session: DbSession, me: Staff, child_id: int)
     context = {
         "child": child, "record": record, "panel": panel, "policy": policy,
         "growth_flags": latest_flags(session, [child.id]).get(child.id, []),
+        "contract": current_contract(session, panel["current"].id) if panel["current"] and me.has(Role.director) else None,
         **record_exams_context(session, child, today, policy),
     }
     return render(request, "children/detail.html", context)

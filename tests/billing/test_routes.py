@@ -1,0 +1,430 @@
+"""Bills, payments, receipts and the money report over HTTP: who may, what is saved, what is refused (nothing saved)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from nursery_ops.attendance.models import Attendance
+from nursery_ops.audit import AuditEntry
+from nursery_ops.billing import rules, service
+from nursery_ops.billing.models import (
+    Bill,
+    BillLine,
+    LineKind,
+    Payment,
+    Refund,
+    RefundKind,
+)
+from nursery_ops.clock import local_today, utcnow
+from nursery_ops.contracts.models import ChargeUnit, ContractCharge, ContractStatus
+from nursery_ops.enrolment.models import Enrolment
+from tests import factories as f
+
+TODAY = local_today()
+THIS_MONTH = TODAY.replace(day=1)
+
+
+def month_text(offset: int) -> str:
+    return rules.add_months(THIS_MONTH, offset).strftime("%Y-%m")
+
+
+def fresh(session) -> None:
+    session.rollback()
+    session.expire_all()
+
+
+def count(session, model) -> int:
+    fresh(session)
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def audit_rows(session, action: str) -> list[AuditEntry]:
+    fresh(session)
+    return list(session.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all())
+
+
+def signed_contract(session, world, child=None, guardian=None, **fields):
+    child, guardian = child or world.child_x, guardian or world.guardian_x
+    enrolment = session.exec(select(Enrolment).where(Enrolment.child_id == child.id)).one()
+    start = fields.pop("start_date", rules.add_months(THIS_MONTH, -2))
+    return f.make_contract(
+        session, enrolment, world.director, status=ContractStatus.active, start_date=start,
+        end_date=fields.pop("end_date", rules.add_months(start, 12) - timedelta(days=1)),
+        guardian_id=guardian.id, guardian_signed_on=start - timedelta(days=7),
+        director_signed_by_id=world.director.id, director_signed_on=start - timedelta(days=7), **fields,
+    )
+
+
+@pytest.fixture
+def money(session, world):
+    """Child X has an active full-day contract (¥2800 a month, ¥20 meals, ¥1000 deposit) from two months ago."""
+    world.contract = signed_contract(session, world, deposit_fen=100000)
+    world.contract_y = signed_contract(session, world, child=world.child_y, guardian=world.guardian_y)
+    session.commit()
+    return world
+
+
+def new_bill_url(world) -> str:
+    return f"/contracts/{world.contract.id}/bills/new"
+
+
+def issue(client, world, month: str, **extra):
+    return client.post(new_bill_url(world), {"month": month, **extra})
+
+
+# ---------------------------------------------------------------- preview and issue
+
+
+def test_the_director_previews_a_month_and_nothing_is_saved(client_for, money, session):
+    response = client_for(money.director).get(new_bill_url(money) + f"?month={month_text(1)}")
+    assert response.status_code == 200
+    assert "Care fee (托育费)" in response.text and "Deposit (押金)" in response.text
+    assert "Issue the bill" in response.text
+    assert count(session, Bill) == 0
+
+
+def test_the_bill_page_previews_next_month_by_default(client_for, money, session):
+    response = client_for(money.director).get(new_bill_url(money))
+    assert response.status_code == 200 and 'class="field-error"' not in response.text
+    assert f'value="{month_text(1)}"' in response.text and "Care fee (托育费)" in response.text
+    assert count(session, Bill) == 0
+
+
+def test_the_director_issues_a_bill_numbered_in_sequence_with_its_lines_and_an_audit_entry(client_for, money, session):
+    client = client_for(money.director)
+    response = issue(client, money, month_text(0), discount="100", discount_reason="二孩优惠")
+    assert response.status_code == 303
+    fresh(session)
+    bill = session.exec(select(Bill)).one()
+    assert response.headers["location"] == f"/bills/{bill.id}"
+    assert bill.number == f"{TODAY.year}-000001" and bill.sequence == 1
+    lines = session.exec(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position)).all()
+    assert [line.kind for line in lines] == [LineKind.care_fee, LineKind.meal_fee, LineKind.deposit, LineKind.discount]
+    assert lines[0].amount_fen == 280000 and lines[-1].amount_fen == -10000 and lines[-1].reason == "二孩优惠"
+    assert bill.total_fen == sum(line.amount_fen for line in lines)
+    entry = audit_rows(session, "bill_issued")[0]
+    assert entry.entity_id == bill.id and entry.after["number"] == bill.number and len(entry.after["lines"]) == 4
+
+    assert issue(client, money, month_text(1)).status_code == 303
+    fresh(session)
+    numbers = session.exec(select(Bill.number).order_by(Bill.id)).all()
+    assert numbers == [f"{TODAY.year}-000001", f"{TODAY.year}-000002"]
+    # the deposit is on the first bill only
+    second = session.exec(select(Bill).order_by(Bill.id.desc())).first()
+    kinds = session.exec(select(BillLine.kind).where(BillLine.bill_id == second.id)).all()
+    assert LineKind.deposit not in kinds
+
+
+def test_a_second_bill_for_a_billed_month_is_refused(client_for, money, session):
+    client = client_for(money.director)
+    assert issue(client, money, month_text(0)).status_code == 303
+    response = issue(client, money, month_text(0))
+    assert response.status_code == 400 and "already covers" in response.text
+    assert count(session, Bill) == 1
+
+
+@pytest.mark.parametrize("month", [month_text(-3), month_text(12)])
+def test_a_bill_for_a_month_outside_the_contract_is_refused_next_to_the_month(client_for, money, session, month):
+    response = issue(client_for(money.director), money, month)
+    assert response.status_code == 400
+    assert 'id="month-error"' in response.text and "does not include" in response.text
+    assert count(session, Bill) == 0
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"month": "2026-13"}, "month"),
+    ({"discount": "-5"}, "discount"),
+    ({"discount": "5.001", "discount_reason": "x"}, "discount"),
+    ({"discount": "50"}, "discount_reason"),
+    ({"adjustment": "-20"}, "adjustment_reason"),
+])
+def test_bad_bill_input_is_shown_next_to_its_field_and_nothing_is_saved(client_for, money, session, data, field):
+    response = client_for(money.director).post(new_bill_url(money), {"month": month_text(0), **data})
+    assert response.status_code == 400 and f'id="{field}-error"' in response.text
+    assert count(session, Bill) == 0
+
+
+def test_a_bill_prepaying_beyond_three_months_is_blocked_unless_the_director_gives_a_reason(client_for, money, session):
+    client = client_for(money.director)
+    # the month 3 months after this one ends on the limit: allowed
+    assert issue(client, money, month_text(3)).status_code == 303
+    response = issue(client, money, month_text(4))
+    assert response.status_code == 400 and "at most 3 months beyond the current month" in response.text
+    assert count(session, Bill) == 1
+    response = issue(client, money, month_text(4), override_reason="家长书面要求，园长批准")
+    assert response.status_code == 303
+    assert audit_rows(session, "bill_issued")[-1].reason == "家长书面要求，园长批准"
+
+
+def test_a_draft_contract_cannot_be_billed(client_for, money, session):
+    money.contract.status = ContractStatus.draft
+    session.add(money.contract)
+    session.commit()
+    response = issue(client_for(money.director), money, month_text(0))
+    assert response.status_code == 400 and "Only a signed contract can be billed." in response.text
+    assert count(session, Bill) == 0
+
+
+def test_meals_of_last_months_absences_are_credited_on_the_next_bill(client_for, money, session):
+    client = client_for(money.director)
+    assert issue(client, money, month_text(-1)).status_code == 303
+    last_month = rules.add_months(THIS_MONTH, -1)
+    days = [last_month + timedelta(days=n) for n in range(31) if (last_month + timedelta(days=n)).month == last_month.month]
+    weekdays = [day for day in days if day.isoweekday() <= 5]
+    for day in weekdays[2:]:  # the first two weekdays missed
+        at = utcnow() - (TODAY - day)
+        session.add(Attendance(child_id=money.child_x.id, room_id=money.room_a.id, on_date=day, check_in_at=at,
+                               check_out_at=at + timedelta(hours=8), brought_by="王妈妈", checked_in_by_id=money.director.id))
+    session.commit()
+    assert issue(client, money, month_text(0)).status_code == 303
+    fresh(session)
+    bill = session.exec(select(Bill).order_by(Bill.id.desc())).first()
+    credit = session.exec(select(BillLine).where(BillLine.bill_id == bill.id, BillLine.kind == LineKind.meal_credit)).one()
+    assert (credit.quantity, credit.amount_fen) == (2, -4000)
+
+
+def test_monthly_optional_services_appear_on_the_bill(client_for, money, session):
+    session.add(ContractCharge(contract_id=money.contract.id, name="兴趣课", amount_fen=30000, unit=ChargeUnit.month))
+    session.commit()
+    assert issue(client_for(money.director), money, month_text(0)).status_code == 303
+    fresh(session)
+    assert session.exec(select(BillLine.amount_fen).where(BillLine.kind == LineKind.optional)).all() == [30000]
+
+
+# ---------------------------------------------------------------- reading bills
+
+
+@pytest.fixture
+def billed(client_for, money, session):
+    assert issue(client_for(money.director), money, month_text(0)).status_code == 303
+    fresh(session)
+    money.bill = session.exec(select(Bill)).one()
+    return money
+
+
+def test_the_director_and_the_childs_guardian_read_the_bill(client_for, billed):
+    for person in (billed.director, billed.parent_x):
+        response = client_for(person).get(f"/bills/{billed.bill.id}")
+        assert response.status_code == 200 and billed.bill.number in response.text and "王小明" in response.text
+    assert "Void / reissue" not in client_for(billed.parent_x).get(f"/bills/{billed.bill.id}").text
+
+
+def test_other_families_get_404_other_staff_403_and_anonymous_people_sign_in(client_for, anonymous, billed):
+    url = f"/bills/{billed.bill.id}"
+    assert client_for(billed.parent_y).get(url).status_code == 404
+    assert client_for(billed.caregiver_a).get(url).status_code == 403
+    assert client_for(billed.director).get("/bills/9999").status_code == 404
+    response = anonymous.get(url)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("who", ["caregiver_a", "health", "parent_x"])
+def test_only_the_director_bills_voids_and_records_payments(client_for, billed, session, who):
+    client = client_for(getattr(billed, who))
+    assert client.get(new_bill_url(billed) + f"?month={month_text(1)}").status_code == 403
+    assert issue(client, billed, month_text(1)).status_code == 403
+    assert client.post(f"/bills/{billed.bill.id}/void", {"reason": "错了"}).status_code == 403
+    assert client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed)).status_code == 403
+    assert client.get("/reports/money").status_code == 403
+    assert count(session, Bill) == 1 and count(session, Payment) == 0
+
+
+# ---------------------------------------------------------------- void and reissue
+
+
+def test_the_director_voids_with_a_reason_and_reissues_with_a_new_number(client_for, billed, session):
+    client = client_for(billed.director)
+    response = client.post(f"/bills/{billed.bill.id}/void", {"reason": "折扣漏了", "reissue": "on"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{new_bill_url(billed)}?month={month_text(0)}&replaces_id={billed.bill.id}"
+    fresh(session)
+    voided = session.get(Bill, billed.bill.id)
+    assert voided.voided_at is not None and voided.void_reason == "折扣漏了" and voided.voided_by_id == billed.director.id
+    assert audit_rows(session, "bill_voided")[0].reason == "折扣漏了"
+    # the reissue page previews the same month with the replaced bill
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200 and "reissues a voided bill" in page.text
+    response = issue(client, billed, month_text(0), replaces_id=str(billed.bill.id), discount="100",
+                     discount_reason="二孩优惠")
+    assert response.status_code == 303
+    fresh(session)
+    new = session.exec(select(Bill).order_by(Bill.id.desc())).first()
+    assert new.number == f"{TODAY.year}-000002" and new.replaces_id == billed.bill.id
+    # the reissue carries the deposit again: the voided first bill does not count
+    assert LineKind.deposit in session.exec(select(BillLine.kind).where(BillLine.bill_id == new.id)).all()
+    # a voided bill is reissued once
+    response = issue(client, billed, month_text(1), replaces_id=str(billed.bill.id))
+    assert response.status_code == 400 and count(session, Bill) == 2
+    text = client.get(f"/bills/{billed.bill.id}").text
+    assert "Void" in text and "折扣漏了" in text and new.number in text
+
+
+def test_a_void_needs_a_reason_and_happens_once(client_for, billed, session):
+    client = client_for(billed.director)
+    response = client.post(f"/bills/{billed.bill.id}/void", {"reason": ""})
+    assert response.status_code == 400 and 'id="reason-error"' in response.text
+    fresh(session)
+    assert session.get(Bill, billed.bill.id).voided_at is None
+    assert client.post(f"/bills/{billed.bill.id}/void", {"reason": "重复"}).status_code == 303
+    response = client.post(f"/bills/{billed.bill.id}/void", {"reason": "再来"})
+    assert response.status_code == 400 and "already been voided" in response.text
+    assert len(audit_rows(session, "bill_voided")) == 1
+
+
+# ---------------------------------------------------------------- payments and receipts
+
+
+def payment_data(world, **changes) -> dict:
+    data = {"amount": "1000.00", "method": "cash", "paid_on": TODAY.isoformat(), "received_by_id": str(world.director.id)}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_the_director_records_a_payment_and_the_guardian_reads_its_receipt(client_for, billed, session):
+    client = client_for(billed.director)
+    page = client.get(f"/contracts/{billed.contract.id}/payments/new")
+    assert page.status_code == 200 and "WeChat Pay (微信支付)" in page.text
+    response = client.post(f"/contracts/{billed.contract.id}/payments/new",
+                           payment_data(billed, method="wechat_pay", reference="4200001234", amount="1280.50"))
+    assert response.status_code == 303
+    fresh(session)
+    payment = session.exec(select(Payment)).one()
+    assert response.headers["location"] == f"/payments/{payment.id}"
+    assert (payment.amount_fen, payment.receipt_number, payment.reference) == (128050, f"R{TODAY.year}-000001", "4200001234")
+    assert audit_rows(session, "payment_recorded")[0].entity_id == payment.id
+    receipt = client_for(billed.parent_x).get(f"/payments/{payment.id}")
+    assert receipt.status_code == 200 and payment.receipt_number in receipt.text and "4200001234" in receipt.text
+    assert client_for(billed.parent_y).get(f"/payments/{payment.id}").status_code == 404
+    assert client_for(billed.caregiver_a).get(f"/payments/{payment.id}").status_code == 403
+    # a second receipt takes the next number
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="1"))
+    fresh(session)
+    assert session.exec(select(Payment.receipt_number).order_by(Payment.id)).all()[-1] == f"R{TODAY.year}-000002"
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"amount": "-10"}, "amount", "zero or more"),
+    ({"amount": "0"}, "amount", "more than zero"),
+    ({"amount": "10.005"}, "amount", "at most two decimals"),
+    ({"amount": "99999"}, "amount", "more than what is due"),
+    ({"method": "alipay", "reference": ""}, "reference", "transaction number"),
+    ({"paid_on": (TODAY + timedelta(days=1)).isoformat()}, "paid_on", "future"),
+    ({"method": "bitcoin"}, "method", "Choose one"),
+])
+def test_bad_payments_are_refused_next_to_the_field_and_nothing_is_saved(client_for, billed, session, changes, field,
+                                                                         message):
+    response = client_for(billed.director).post(f"/contracts/{billed.contract.id}/payments/new",
+                                                payment_data(billed, **changes))
+    assert response.status_code == 400
+    assert f'id="{field}-error"' in response.text and message in response.text
+    assert count(session, Payment) == 0 and audit_rows(session, "payment_recorded") == []
+
+
+def test_nothing_can_be_paid_on_a_contract_with_nothing_due(client_for, money, session):
+    response = client_for(money.director).post(f"/contracts/{money.contract.id}/payments/new", payment_data(money))
+    assert response.status_code == 400 and "Nothing is due" in response.text
+    assert count(session, Payment) == 0
+
+
+# ---------------------------------------------------------------- the ledger
+
+
+def test_the_ledger_derives_the_balance_from_bills_payments_and_refunds(client_for, billed, session):
+    client = client_for(billed.director)
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="3000"))
+    fresh(session)
+    session.add(Refund(contract_id=billed.contract.id, child_id=billed.child_x.id, kind=RefundKind.meals,
+                       period_start=THIS_MONTH, period_end=TODAY, amount_fen=4000, requested_on=TODAY,
+                       due_on=TODAY + timedelta(days=15), recorded_by_id=billed.director.id))
+    session.commit()
+    money = service.contract_money(session, billed.contract)
+    assert money.billed_fen == billed.bill.total_fen
+    assert money.balance_fen == billed.bill.total_fen - 300000 - 4000
+    assert [line.kind for line in money.lines] == ["bill", "refund", "payment"]
+    assert money.lines[-1].balance_fen == money.balance_fen
+    assert money.deposit_held_fen == 100000
+    assert service.paid_fen(session, billed.contract.id) == 300000
+    assert money.bills[0].paid_fen == 300000
+    # the partial renders for the director and for the guardian
+    from nursery_ops.i18n import Translator
+    from nursery_ops.templating import environment
+
+    translator = Translator("en")
+    html = environment.get_template("billing/_contract_money.html").render(
+        money=money, me=type("Me", (), {"has": lambda self, *roles: False})(), t=translator, _=translator.gettext)
+    assert billed.bill.number in html and "Record a payment" not in html
+
+
+def test_the_money_follows_the_enrolment_across_contract_versions(client_for, billed, session):
+    enrolment = session.get(Enrolment, billed.contract.enrolment_id)
+    billed.contract.superseded = True
+    session.add(billed.contract)
+    amended = f.make_contract(session, enrolment, billed.director, status=ContractStatus.active, version=2,
+                              replaces_id=billed.contract.id, start_date=billed.contract.start_date,
+                              end_date=billed.contract.end_date)
+    session.commit()
+    assert service.contract_money(session, amended).billed_fen == billed.bill.total_fen
+    # and the month billed on version 1 cannot be billed again on version 2
+    response = client_for(billed.director).post(f"/contracts/{amended.id}/bills/new", {"month": month_text(0)})
+    assert response.status_code == 400 and count(session, Bill) == 1
+
+
+# ---------------------------------------------------------------- the money report
+
+
+def test_the_money_report_shows_income_payments_balances_and_refunds_due(client_for, billed, session):
+    client = client_for(billed.director)
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="500"))
+    fresh(session)
+    session.add(Refund(contract_id=billed.contract.id, child_id=billed.child_x.id, kind=RefundKind.meals,
+                       period_start=THIS_MONTH, period_end=TODAY, amount_fen=4000, requested_on=TODAY,
+                       due_on=TODAY + timedelta(days=15), recorded_by_id=billed.director.id))
+    session.commit()
+    response = client.get(f"/reports/money?month={month_text(0)}")
+    assert response.status_code == 200
+    text = response.text
+    assert "Income by item" in text and "Care fee (托育费)" in text and f"R{TODAY.year}-000001" in text
+    assert "王小明" in text and "Refunds due" in text
+    report = service.money_report(session, THIS_MONTH, TODAY)
+    assert report.income_fen == billed.bill.total_fen and report.received_fen == 50000
+    assert report.outstanding_fen == billed.bill.total_fen - 50000 - 4000
+    assert [row.refund.amount_fen for row in report.refunds_due] == [4000]
+
+
+@pytest.mark.parametrize("which", ["income", "payments", "balances", "refunds"])
+def test_each_report_exports_csv_with_a_bom_and_yuan_with_two_decimals(client_for, billed, which):
+    client = client_for(billed.director)
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="500"))
+    response = client.get(f"/reports/money.csv?month={month_text(0)}&report={which}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    text = response.content.decode("utf-8-sig")
+    if which == "income":
+        assert "Care fee (托育费),2800.00" in text
+    if which == "payments":
+        assert "王小明" in text and ",500.00" in text
+
+
+def test_a_bad_report_month_is_refused(client_for, money):
+    client = client_for(money.director)
+    assert client.get("/reports/money?month=2026-13").status_code == 400
+    assert client.get("/reports/money.csv?month=x&report=income").status_code == 400
+    assert client.get(f"/reports/money.csv?month={month_text(0)}&report=secret").status_code == 400
+
+
+def test_a_payment_reaching_service_beyond_three_months_is_blocked_unless_overridden(client_for, billed, session):
+    client = client_for(billed.director)
+    reason = "家长书面要求，园长批准"
+    assert issue(client, billed, month_text(4), override_reason=reason).status_code == 303
+    url = f"/contracts/{billed.contract.id}/payments/new"
+    # paying the current bill is fine; one fen more reaches the bill four months ahead
+    over = rules.fen_text(billed.bill.total_fen + 1)
+    response = client.post(url, payment_data(billed, amount=over))
+    assert response.status_code == 400 and "at most 3 months beyond the current month" in response.text
+    assert 'id="override_reason-error"' in response.text
+    assert count(session, Payment) == 0
+    assert client.post(url, payment_data(billed, amount=over, override_reason=reason)).status_code == 303
+    assert audit_rows(session, "payment_recorded")[-1].reason == reason

@@ -1,0 +1,264 @@
+"""Refund services against the database: inputs loaded from bills, payments, attendance and absences."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance
+from nursery_ops.audit import AuditEntry
+from nursery_ops.auth.service import CurrentPerson, load_session, start_session
+from nursery_ops.billing.models import (
+    LineKind,
+    MealSpending,
+    PaymentMethod,
+    Refund,
+    RefundKind,
+)
+from nursery_ops.contracts.models import CalendarDay, CalendarDayKind
+from nursery_ops.forms import Refused
+from nursery_ops.policy import load_policy
+from nursery_ops.refunds import service
+from nursery_ops.refunds.forms import PaidForm, RefundForm, SpendingForm
+from nursery_ops.settings import get_settings
+from tests import factories as f
+
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture
+def me(session, world) -> CurrentPerson:
+    token = start_session(session, world.director, "pytest", "test")
+    session.commit()
+    return load_session(session, token, get_settings())
+
+
+def form(**values) -> RefundForm:
+    return RefundForm(requested_on=values.pop("requested_on", date(2026, 5, 1)), **values)
+
+
+def test_withdrawal_from_bills_is_saved_with_its_trace_and_audited(session, world, money, me):
+    refund = service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                                   form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    assert refund.amount_fen == 152727 + 280000
+    assert refund.due_on == date(2026, 5, 16)
+    assert sum(line["amount_fen"] or 0 for line in refund.trace) == refund.amount_fen
+    assert refund.period_start == date(2026, 3, 14)
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "refund_recorded")).one()
+    assert entry.entity_id == refund.id and entry.child_id == world.child_x.id
+
+
+def test_voided_bills_are_not_prepaid(session, world, money, me):
+    money.april.voided_at = datetime.now(UTC)
+    session.add(money.april)
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.withdrawal,
+                                 form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY)
+    assert proposal.calculation.amount_fen == 152727
+
+
+def test_a_refund_beyond_what_was_paid_is_blocked(session, world, money, me):
+    money.payment.amount_fen = 300000
+    session.add(money.payment)
+    session.commit()
+    with pytest.raises(Refused) as refused:
+        service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                              form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    assert refused.value.errors["amount"].message == service.rules.EXCEEDS_PAID
+    session.rollback()
+    assert session.exec(select(Refund)).all() == []
+
+
+def test_refunds_already_made_count_against_what_was_paid(session, world, money, me):
+    service.create_refund(session, me, money.contract, RefundKind.deposit, form(leaving_on=date(2026, 3, 13)), TODAY, 15)
+    # 560000 paid − 100000 deposit refunded = 460000 left ≥ 432727
+    service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                          form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    proposal = service.calculate(session, money.contract, RefundKind.closure,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY)
+    assert proposal.block is not None  # nothing to refund (no closures)
+
+
+def test_one_withdrawal_per_contract(session, world, money, me):
+    data = form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13))
+    service.create_refund(session, me, money.contract, RefundKind.withdrawal, data, TODAY, 15)
+    assert service.calculate(session, money.contract, RefundKind.withdrawal, data, TODAY).block.message == service.ONCE_ONLY
+
+
+def _absent(session, world, days, reason=AbsenceReason.sick):
+    for day in days:
+        session.add(Absence(child_id=world.child_x.id, room_id=world.room_a.id, on_date=day, reason=reason,
+                            recorded_by_id=world.caregiver_a.id))
+    session.commit()
+
+
+@pytest.mark.parametrize(("days", "expected"), [
+    ([date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)], 31818),
+    ([date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10)], 0),
+])
+def test_sick_leave_from_absences(session, world, money, me, days, expected):
+    _absent(session, world, days)
+    proposal = service.calculate(session, money.contract, RefundKind.sick_leave,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+                                      doctor_note="市妇幼保健院 诊断证明 2026-03-05", doctor_note_seen=True), TODAY)
+    assert proposal.calculation.amount_fen == expected
+    assert proposal.calculation.trace[0].params["note"] == "市妇幼保健院 诊断证明 2026-03-05"
+
+
+def test_sick_leave_absences_for_other_reasons_do_not_count(session, world, money, me):
+    _absent(session, world, [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10),
+                             date(2026, 3, 11)], AbsenceReason.leave)
+    proposal = service.calculate(session, money.contract, RefundKind.sick_leave,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+                                      doctor_note="note", doctor_note_seen=True), TODAY)
+    assert proposal.calculation.amount_fen == 0
+
+
+def test_sick_leave_needs_the_note_ticked(session, world, money):
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, RefundKind.sick_leave,
+                          form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31), doctor_note="note"), TODAY)
+    assert "doctor_note_seen" in refused.value.errors
+
+
+def test_meals_from_attendance(session, world, money):
+    # 2–13 March: 10 service days, 7 attended
+    for day in (2, 3, 4, 5, 6, 9, 10):
+        session.add(Attendance(child_id=world.child_x.id, room_id=world.room_a.id, on_date=date(2026, 3, day),
+                               check_in_at=datetime(2026, 3, day, 0, 30, tzinfo=UTC), brought_by="王妈妈",
+                               checked_in_by_id=world.caregiver_a.id))
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.meals,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 13)), TODAY)
+    assert proposal.calculation.amount_fen == 3 * 2000
+
+
+def test_missed_meals_already_credited_on_the_next_months_bill_are_not_refunded_twice(session, world, money):
+    # March was not attended at all (22 service days × ¥20). Billing credits a month's missed meals on the
+    # next month's bill: here a bill for April carries March's credit, so nothing is left to refund.
+    credit = f.make_refund_bill(session, money.contract, world.director, date(2026, 4, 1), date(2026, 4, 30),
+                                [(LineKind.meal_credit, -44000, 22)], sequence=90)
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.meals,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY)
+    assert proposal.calculation.amount_fen == 0
+    assert any(line.params.get("bill") == credit.number for line in proposal.calculation.trace)
+
+
+def test_meals_not_in_the_future(session, world, money):
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, RefundKind.meals,
+                          form(period_start=date(2026, 5, 25), period_end=date(2026, 6, 5)), TODAY)
+    assert refused.value.errors == {"period_end": service.NOT_PASSED}
+
+
+def test_closure_from_the_calendar(session, world, money):
+    for day in (10, 11):
+        session.add(CalendarDay(on_date=date(2026, 3, day), kind=CalendarDayKind.closed, caused_by_nursery=True,
+                                name="设备检修", recorded_by_id=world.director.id))
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.closure,
+                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY)
+    assert proposal.calculation.amount_fen == 25455
+
+
+def test_mark_paid_and_void(session, world, money, me):
+    refund = service.create_refund(session, me, money.contract, RefundKind.deposit,
+                                   form(leaving_on=date(2026, 3, 13)), TODAY, 15)
+    service.mark_paid(session, me, refund, PaidForm(paid_on=date(2026, 5, 10), method=PaymentMethod.wechat_pay,
+                                                    reference="4200001"))
+    assert refund.paid_on == date(2026, 5, 10) and refund.method is PaymentMethod.wechat_pay
+    with pytest.raises(Refused):
+        service.void_refund(session, me, refund, "mistake")
+    other = service.create_refund(session, me, money.contract, RefundKind.meals,
+                                  form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 2)), TODAY, 15)
+    service.void_refund(session, me, other, "entered twice")
+    assert other.voided_at is not None and other.void_reason == "entered twice"
+    actions = {e.action for e in session.exec(select(AuditEntry)).all()}
+    assert {"refund_recorded", "refund_paid", "refund_voided"} <= actions
+
+
+def test_late_refunds(session, world, money, me):
+    refund = service.create_refund(session, me, money.contract, RefundKind.deposit,
+                                   form(leaving_on=date(2026, 3, 13), requested_on=date(2026, 4, 1)), TODAY, 15)
+    assert service.late_refunds(session, date(2026, 4, 16)) == []
+    assert service.late_refunds(session, date(2026, 4, 17)) == [refund]
+    assert service.late_refunds_warning(session, date(2026, 4, 17)).params == {"count": 1}
+    service.mark_paid(session, me, refund, PaidForm(paid_on=date(2026, 4, 20), method=PaymentMethod.cash))
+    assert service.late_refunds(session, date(2026, 4, 30)) == []
+
+
+def test_contract_refunds(session, world, money, me):
+    refund = service.create_refund(session, me, money.contract, RefundKind.deposit,
+                                   form(leaving_on=date(2026, 3, 13)), TODAY, 15)
+    assert service.contract_refunds(session, money.contract.id) == [refund]
+
+
+# ---------------------------------------------------------------- the meal account
+
+
+@pytest.mark.parametrize(("day", "semester"), [
+    (date(2025, 9, 1), "2025-autumn"), (date(2026, 2, 28), "2025-autumn"), (date(2026, 3, 1), "2026-spring"),
+    (date(2026, 8, 31), "2026-spring"),
+])
+def test_semesters(day, semester):
+    assert service.semester_of(day) == semester
+    assert day.replace(day=1) in service.semester_months(semester)
+
+
+def test_meal_account_and_warning(session, world, money, me):
+    # March + April income: 44000 each; voided bills and other lines do not count
+    service.add_spending(session, me, SpendingForm(month="2026-03", amount="440.00"))
+    service.add_spending(session, me, SpendingForm(month="2026-04", amount="431.20"))
+    account = service.meal_account(session, "2026-spring")
+    assert [m.income_fen for m in account.months[:2]] == [44000, 44000]
+    assert account.surplus_fen == 88000 - 87120
+    policy = load_policy(session)
+    # Until April: 880 of 88000 = 1 % ≤ 2 %
+    assert service.meal_account_warning(session, date(2026, 5, 3), policy) is None
+    wrong = service.add_spending(session, me, SpendingForm(month="2026-04", amount="100.00"))
+    warning = service.meal_account_warning(session, date(2026, 5, 3), policy)
+    assert warning is not None and warning.params["semester"] == "2026-spring"
+    # Only finished months count: in March the month running is not judged
+    assert service.meal_account_warning(session, date(2026, 3, 20), policy) is None
+    service.void_spending(session, me, wrong.id, "typed twice")
+    assert service.meal_account_warning(session, date(2026, 5, 3), policy) is None
+    assert session.get(MealSpending, wrong.id).void_reason == "typed twice"
+
+
+def test_meal_credits_reduce_income(session, world, money):
+    f.make_refund_bill(session, money.contract, world.director, date(2026, 5, 1), date(2026, 5, 31),
+                       [(LineKind.meal_fee, 42000, 21), (LineKind.meal_credit, -6000, 3), (LineKind.care_fee, 280000)])
+    session.commit()
+    assert service.meal_account(session, "2026-spring").months[2].income_fen == 36000
+
+
+# ---------------------------------------------------------------- property: never beyond what was paid
+
+
+REQUESTS = {
+    RefundKind.withdrawal: {"leaving_on": date(2026, 3, 13), "notice_given_on": date(2026, 3, 13)},
+    RefundKind.deposit: {"leaving_on": date(2026, 3, 13)},
+    RefundKind.meals: {"period_start": date(2026, 3, 2), "period_end": date(2026, 3, 6)},
+}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paid=st.integers(0, 700000), kinds=st.lists(st.sampled_from(list(REQUESTS)), min_size=1, max_size=4))
+def test_saved_refunds_never_exceed_payments(session, world, money, me, paid, kinds):
+    for refund in session.exec(select(Refund).where(Refund.voided_at.is_(None))).all():
+        refund.voided_at, refund.void_reason = datetime.now(UTC), "reset between examples"
+        session.add(refund)
+    money.payment.amount_fen = paid
+    session.add(money.payment)
+    session.commit()
+    for kind in kinds:
+        try:
+            refund = service.create_refund(session, me, money.contract, kind, form(**REQUESTS[kind]), TODAY, 15)
+            assert isinstance(refund.amount_fen, int) and refund.amount_fen > 0
+            assert sum(line["amount_fen"] or 0 for line in refund.trace) == refund.amount_fen
+        except Refused:
+            session.rollback()
+    assert service.refunded_fen(session, money.contract.id) <= service.paid_fen(session, money.contract.id)
