@@ -13,3 +13,8 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("change", function (event) {
   if (event.target.matches("[data-autosubmit]")) { event.target.form.requestSubmit(); }
 });
+
+// Print buttons (bills, receipts, reports): the CSP allows no inline handlers.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) { window.print(); }
+});

@@ -18,7 +18,7 @@ from nursery_ops.billing.forms import (
     PaymentForm,
     VoidForm,
 )
-from nursery_ops.billing.models import Bill, PaymentMethod
+from nursery_ops.billing.models import Bill, Payment, PaymentMethod
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts.service import director_contract
@@ -162,6 +162,39 @@ async def record_payment(request: Request, session: DbSession, me: Director, con
             errors = refused.errors
             blocks = getattr(refused, "blocks", [])
     return _payment_page(request, session, contract, echo(form), errors, blocks, 400)
+
+
+def _director_payment(session, payment_id: int) -> Payment:
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound()
+    return payment
+
+
+def _payment_void_page(request, session, payment: Payment, form: dict, errors: dict, status_code: int = 200):
+    context = {"payment": payment, "child": session.get(Child, payment.child_id), "form": form, "errors": errors,
+               **_shown()}
+    return render(request, "billing/payment_void.html", context, status_code=status_code, block="form")
+
+
+@router.get("/payments/{payment_id}/void")
+def payment_void_page(request: Request, session: DbSession, me: Director, payment_id: int):
+    return _payment_void_page(request, session, _director_payment(session, payment_id), {}, {})
+
+
+@router.post("/payments/{payment_id}/void")
+async def void_payment(request: Request, session: DbSession, me: Director, payment_id: int):
+    payment = _director_payment(session, payment_id)
+    form = await request.form()
+    data, errors = parse_form(VoidForm, form)
+    if data is not None:
+        try:
+            service.void_payment(session, me, payment, data.reason, utcnow())
+            return RedirectResponse(f"/payments/{payment.id}", status_code=303)
+        except Refused as refused:
+            session.rollback()
+            errors = refused.errors
+    return _payment_void_page(request, session, payment, echo(form), errors, 400)
 
 
 @router.get("/payments/{payment_id}")

@@ -47,7 +47,7 @@ from nursery_ops.enrolment.models import Enrolment
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
-from nursery_ops.policy import Decision, Policy
+from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.settings import get_settings
 
 ALREADY_VOIDED = N_("This bill has already been voided.")
@@ -421,6 +421,28 @@ def void_bill(session: Session, me: CurrentPerson, bill: Bill, reason: str, now:
 
 
 # ---------------------------------------------------------------- payments
+
+PAYMENT_ALREADY_VOIDED = N_("This payment has already been voided.")
+PAYMENT_REFUNDED = N_("Refunds of ¥{refunded} were recorded against this money: void those refunds first.")
+
+
+def void_payment(session: Session, me: CurrentPerson, payment: Payment, reason: str, now: datetime) -> None:
+    """A payment recorded in error (wrong amount, wrong family): kept, marked void with who, when and why.
+
+    Refused while the refunds recorded on the contract would then exceed what is left paid.
+    """
+    if payment.voided_at is not None:
+        raise Refused({"__all__": PAYMENT_ALREADY_VOIDED})
+    contract = session.get(Contract, payment.contract_id)
+    refunded = session.exec(
+        select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+            col(Refund.contract_id).in_(family_ids(session, contract)), col(Refund.voided_at).is_(None)
+        )
+    ).one()
+    if refunded > paid_fen(session, contract.id) - payment.amount_fen:
+        raise Refused({"__all__": Decision(Mode.block, PAYMENT_REFUNDED, {"refunded": rules.fen_text(refunded)})})
+    audit.void(session, me.person.id, payment, "payment_voided", reason, now)
+    session.commit()
 
 
 def payment_problems(session: Session, contract: Contract, data: PaymentForm, policy: Policy) -> tuple[dict, list]:

@@ -428,3 +428,34 @@ def test_a_payment_reaching_service_beyond_three_months_is_blocked_unless_overri
     assert count(session, Payment) == 0
     assert client.post(url, payment_data(billed, amount=over, override_reason=reason)).status_code == 303
     assert audit_rows(session, "payment_recorded")[-1].reason == reason
+
+
+def test_a_payment_recorded_in_error_is_voided_with_a_reason_and_no_longer_counts(client_for, billed, session):
+    client = client_for(billed.director)
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="3000"))
+    fresh(session)
+    payment = session.exec(select(Payment)).one()
+    assert client.post(f"/payments/{payment.id}/void", {"reason": ""}).status_code == 400
+    assert client_for(billed.caregiver_a).post(f"/payments/{payment.id}/void", {"reason": "x"}).status_code == 403
+    response = client.post(f"/payments/{payment.id}/void", {"reason": "录错了金额"})
+    assert response.status_code == 303
+    fresh(session)
+    assert service.paid_fen(session, billed.contract.id) == 0
+    assert [row.reason for row in audit_rows(session, "payment_voided")] == ["录错了金额"]
+    assert "录错了金额" in client.get(f"/payments/{payment.id}").text
+    assert client.post(f"/payments/{payment.id}/void", {"reason": "again"}).status_code == 400
+
+
+def test_a_payment_refunds_were_made_against_cannot_be_voided(client_for, billed, session):
+    client = client_for(billed.director)
+    client.post(f"/contracts/{billed.contract.id}/payments/new", payment_data(billed, amount="3000"))
+    fresh(session)
+    payment = session.exec(select(Payment)).one()
+    session.add(Refund(contract_id=billed.contract.id, child_id=billed.child_x.id, kind=RefundKind.meals,
+                       period_start=THIS_MONTH, period_end=TODAY, amount_fen=4000, requested_on=TODAY,
+                       due_on=TODAY + timedelta(days=15), recorded_by_id=billed.director.id))
+    session.commit()
+    response = client.post(f"/payments/{payment.id}/void", {"reason": "录错了"})
+    assert response.status_code == 400 and "void those refunds first" in response.text
+    fresh(session)
+    assert session.get(Payment, payment.id).voided_at is None
