@@ -51,7 +51,8 @@ NOTE_NEEDED = N_("Tick that you have seen the doctor's note.")
 OVERLAPS = N_("A refund of this kind already covers part of this period (refund #{number}).")
 ONCE_ONLY = N_("This contract already has a refund of this kind (refund #{number}); void it first.")
 LATE_REFUNDS = N_("{count} refunds are past their due date.")
-MEAL_ACCOUNT_OFF = N_("The meal account of {semester} is {percent}% off meal income (at most {limit}% allowed).")
+# The percent sign goes into the values: a "%" followed by a letter in a message id reads as a printf conversion.
+MEAL_ACCOUNT_OFF = N_("The meal account of {semester} is off meal income by {percent} (at most {limit} allowed).")
 
 
 # ---------------------------------------------------------------- reading
@@ -462,8 +463,8 @@ def meal_account_warning(session: Session, today: date, policy) -> Decision | No
     limit = Fraction(str(policy.meal_account_tolerance_percent))
     if percent is None or percent <= limit:
         return None
-    return Decision(Mode.warn, MEAL_ACCOUNT_OFF, {"semester": semester, "percent": f"{float(percent):.1f}",
-                                                  "limit": policy.meal_account_tolerance_percent})
+    return Decision(Mode.warn, MEAL_ACCOUNT_OFF, {"semester": semester, "percent": f"{float(percent):.1f}%",
+                                                  "limit": f"{policy.meal_account_tolerance_percent}%"})
 
 
 def add_spending(session: Session, me: CurrentPerson, data: SpendingForm) -> MealSpending:
