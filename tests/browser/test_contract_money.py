@@ -53,9 +53,9 @@ def contract_id_of(url: str) -> int:
     return int(re.search(r"/contracts/(\d+)", url).group(1))
 
 
+# The director's money work is done at tablet or desktop size.
+@pytest.mark.parametrize("viewport", ["tablet"])
 def test_contract_sign_bill_pay_and_withdrawal_refund(page, problems, viewport):
-    if viewport != "tablet":
-        pytest.skip("the director's money work is done at tablet/desktop size")
     today = local_today()
     sign_in(page, "director")
 
