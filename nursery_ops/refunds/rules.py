@@ -11,12 +11,12 @@ Trace parameter names say how the page shows them: `*_fen` is money, `*_on` a da
 `dates` a list of dates; anything else is shown as it is.
 """
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
 
+from nursery_ops.billing.rules import round_half_up
 from nursery_ops.contracts.calendar import Calendar, nursery_closure_days, service_days
 from nursery_ops.contracts.models import FeeUnit
 from nursery_ops.i18n import N_
@@ -65,11 +65,6 @@ class BilledCare:
 class Damage:
     description: str
     amount_fen: int
-
-
-def round_fen(amount: Fraction) -> int:
-    """Halves up, once per line (amounts here are never negative before rounding)."""
-    return math.floor(amount + Fraction(1, 2))
 
 
 def _iso(day: date) -> str:
@@ -141,7 +136,7 @@ def withdrawal(
         remaining = service_days(care.schedule_days, max(first, period.period_start), period.period_end, calendar)
         if not total:
             continue
-        amount = round_fen(Fraction(period.care_fee_fen * len(remaining), len(total)))
+        amount = round_half_up(Fraction(period.care_fee_fen * len(remaining), len(total)))
         lines.append(TraceLine(
             N_("Bill {bill}, {start_on}–{end_on}: care fee {fee_fen} × {remaining} of {total} service days"),
             {"bill": period.bill_number, "start_on": _iso(period.period_start), "end_on": _iso(period.period_end),
@@ -188,7 +183,7 @@ def _day_fee(care: CareFee, month: date, calendar: Calendar, extra_days: int = 0
 
 
 def _month_line(care: CareFee, month: date, count: int, divisor: int, percent: int, day_fee: Fraction) -> TraceLine:
-    amount = round_fen(day_fee * count * Fraction(percent, 100))
+    amount = round_half_up(day_fee * count * Fraction(percent, 100))
     if care.unit is FeeUnit.day:
         return TraceLine(N_("{month}: daily care fee {fee_fen} × {count} days × {percent}%"),
                          {"month": month.strftime("%Y-%m"), "fee_fen": care.fee_fen, "count": count,

@@ -28,6 +28,7 @@ from nursery_ops.billing.models import (
     Refund,
     RefundKind,
 )
+from nursery_ops.billing.rules import round_half_up
 from nursery_ops.billing.service import bills_of, family_ids, paid_fen
 from nursery_ops.children.models import Child
 from nursery_ops.clock import utcnow
@@ -451,6 +452,14 @@ def off_percent(account: MealAccount) -> Fraction | None:
     return Fraction(abs(account.surplus_fen) * 100, account.income_fen)
 
 
+def percent_text(percent: Fraction | None) -> str | None:
+    """"2.3%": one decimal, halves up, from the exact fraction (no float on the way)."""
+    if percent is None:
+        return None
+    tenths = round_half_up(percent * 10)
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
 def meal_account_warning(session: Session, today: date, policy) -> Decision | None:
     """WARN when the current semester's surplus or deficit passes the tolerance of its meal income.
 
@@ -463,7 +472,7 @@ def meal_account_warning(session: Session, today: date, policy) -> Decision | No
     limit = Fraction(str(policy.meal_account_tolerance_percent))
     if percent is None or percent <= limit:
         return None
-    return Decision(Mode.warn, MEAL_ACCOUNT_OFF, {"semester": semester, "percent": f"{float(percent):.1f}%",
+    return Decision(Mode.warn, MEAL_ACCOUNT_OFF, {"semester": semester, "percent": percent_text(percent),
                                                   "limit": f"{policy.meal_account_tolerance_percent}%"})
 
 

@@ -184,9 +184,9 @@ def test_within_paid():
 
 
 def test_round_fen_halves_up():
-    assert rules.round_fen(Fraction(1, 2)) == 1
-    assert rules.round_fen(Fraction(3, 2)) == 2
-    assert rules.round_fen(Fraction(149, 100)) == 1
+    assert rules.round_half_up(Fraction(1, 2)) == 1
+    assert rules.round_half_up(Fraction(3, 2)) == 2
+    assert rules.round_half_up(Fraction(149, 100)) == 1
 
 
 # ---------------------------------------------------------------- properties

@@ -1,6 +1,7 @@
 """Refund services against the database: inputs loaded from bills, payments, attendance and absences."""
 
 from datetime import UTC, date, datetime
+from fractions import Fraction
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -262,3 +263,11 @@ def test_saved_refunds_never_exceed_payments(session, world, money, me, paid, ki
         except Refused:
             session.rollback()
     assert service.refunded_fen(session, money.contract.id) <= service.paid_fen(session, money.contract.id)
+
+
+@pytest.mark.parametrize(("percent", "text"), [
+    (Fraction(0), "0.0%"), (Fraction(2), "2.0%"), (Fraction(1, 20), "0.1%"), (Fraction(1, 21), "0.0%"),
+    (Fraction(49, 20), "2.5%"), (Fraction(100), "100.0%"), (None, None),
+])
+def test_meal_account_percent_is_shown_with_one_decimal_halves_up(percent, text):
+    assert service.percent_text(percent) == text
