@@ -7,11 +7,13 @@ room B, a health officer, and parents of two families (X in room A, Y in room B)
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel
@@ -45,6 +47,20 @@ def pytest_runtest_makereport(item, call):
     if REQUIRED and report.skipped and call.excinfo is not None:
         report.outcome = "failed"
         report.longrepr = f"skipped, but NURSERY_REQUIRE_ALL=1 makes it mandatory: {call.excinfo.value}"
+
+
+@pytest.fixture(autouse=True)
+def morning_clock(request):
+    """Each test (but the browser ones, whose server runs in its own process) starts at 10:30 local
+    time today, the clock ticking on: a run at midnight or before dawn sees the same day as a run at
+    noon. A test that needs another time travels there with `morning_clock.move_to(...)`."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    zone = get_settings().zone
+    morning = datetime.combine(datetime.now(zone).date(), time(10, 30), tzinfo=zone)
+    with time_machine.travel(morning, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")

@@ -208,7 +208,7 @@ def test_demo_has_health_records_to_work_with(session):
     assert len(session.exec(select(Measurement)).all()) > 100
     doses = doses_due(session, today, utcnow())
     assert [(item.child.full_name, item.slot.strftime("%H:%M")) for item in doses] == [("孙一然", "10:00"), ("孙一然", "15:00")]
-    assert [incident.place for incident in open_incidents(session)] == ["户外滑梯"]
+    assert [row.incident.place for row in open_incidents(session)] == ["户外滑梯"]
     awaited = session.exec(select(ReturnCertificate).where(ReturnCertificate.received_on.is_(None))).all()
     assert len(awaited) == 1
     assert len(health_day(session, today, utcnow()).morning_checks) > 0

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import select
 
 from nursery_ops.attendance.models import Attendance
@@ -43,8 +43,15 @@ def audit_actions(session) -> list[str]:
     return list(session.exec(select(AuditEntry.action).order_by(AuditEntry.id)).all())
 
 
+def arrived_at() -> datetime:
+    """Two hours ago, or the start of the local day if that is later (entries are refused before the arrival)."""
+    zone = to_local(utcnow()).tzinfo
+    midnight = datetime.combine(local_today(), datetime.min.time(), tzinfo=zone).astimezone(UTC)
+    return max(utcnow() - timedelta(hours=2), midnight)
+
+
 def arrive(session, room, child, at=None) -> Attendance:
-    at = at or utcnow() - timedelta(minutes=1)
+    at = at or arrived_at()
     attendance = Attendance(
         child_id=child.id, room_id=room.id, on_date=local_date(at), check_in_at=at, brought_by="王妈妈 (母亲)",
         checked_in_by_id=1,
@@ -165,8 +172,6 @@ def test_the_assigned_caregiver_logs_an_entry(client_for, day, session, slug, da
 
 def test_an_earlier_time_today_is_kept(client_for, day, session):
     earlier = utcnow() - timedelta(minutes=20)
-    if local_date(earlier) != local_today():
-        pytest.skip("just after local midnight")
     client_for(day.caregiver_a).post(url(day, "bottle"), {"millilitres": "120", "time": local_hhmm(earlier)})
     [entry] = entries(session)
     assert entry.at == earlier.replace(second=0, microsecond=0)
@@ -194,8 +199,6 @@ def test_impossible_values_are_refused_next_to_the_field(client_for, day, sessio
 
 def test_a_time_still_to_come_is_refused(client_for, day, session):
     later = utcnow() + timedelta(minutes=30)
-    if local_date(later) != local_today():
-        pytest.skip("just before local midnight")
     response = client_for(day.caregiver_a).post(url(day, "note"), {"text": "x", "time": local_hhmm(later)})
     assert response.status_code == 400 and "still to come" in response.text
     assert count(session, LogEntry) == 0
@@ -288,8 +291,6 @@ def test_sleep_check_and_nap_end_need_a_sleeping_child(client_for, day, session)
 def test_a_nap_cannot_end_before_it_started(client_for, day, session):
     client = client_for(day.caregiver_a)
     start = utcnow() - timedelta(minutes=10)
-    if local_date(start - timedelta(minutes=10)) != local_today():
-        pytest.skip("just after local midnight")
     client.post(url(day, "nap-start"), {"time": local_hhmm(start)})
     response = client.post(url(day, "nap-end"), {"time": local_hhmm(start - timedelta(minutes=5))})
     assert response.status_code == 400 and "cannot end before it started" in response.text
@@ -432,8 +433,6 @@ def outdoor(world) -> str:
 
 def test_outdoor_time_adds_up_and_warns_until_a_reason(client_for, day, session):
     now = to_local(utcnow())
-    if now.hour < 3:
-        pytest.skip("too early in the local day for two hours outdoors")
     client = client_for(day.caregiver_a)
     start = now - timedelta(minutes=150)
     first = {"start": start.strftime("%H:%M"), "end": (start + timedelta(minutes=60)).strftime("%H:%M")}
@@ -481,3 +480,182 @@ def test_the_batch_page_lists_who_sleeps(client_for, day):
     client.post(url(day, "nap-start"), {})
     page = client.get(batch(day)).text
     assert "Children waking up" in page and "asleep since" in page
+
+
+# ---------------------------------------------------------------- times the child cannot have had
+
+
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def recent(session, day):
+    """Children X and Z arrived 45 minutes ago (the test needs that much of the local day behind it)."""
+    now = utcnow().replace(second=0, microsecond=0)
+    if local_date(now - 60 * MIN) != local_today():
+        pytest.skip("too early in the local day for times before the arrival")
+    session.exec(update(Attendance).values(check_in_at=now - 45 * MIN))
+    session.commit()
+    day.arrived = now - 45 * MIN
+    return day
+
+
+def test_an_entry_before_the_childs_arrival_is_refused(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    response = client.post(url(recent, "bottle"), {"millilitres": "120", "time": local_hhmm(recent.arrived - MIN)})
+    assert response.status_code == 400 and 'id="time-error"' in response.text
+    assert f"The child arrived at {local_hhmm(recent.arrived)}: an entry cannot be earlier" in response.text
+    assert count(session, LogEntry) == 0
+    assert client.post(url(recent, "bottle"), {"millilitres": "120", "time": local_hhmm(recent.arrived)}).status_code == 303
+
+
+def test_a_batch_meal_before_a_childs_arrival_names_the_child_and_saves_nothing(client_for, recent, session):
+    later = f.make_child(session, "周小军", months=22)
+    f.enrol(session, later, recent.room_a)
+    arrive(session, recent.room_a, later, at=recent.arrived + 20 * MIN)
+    session.commit()
+    data = {"batch": "meal", "meal": "lunch", "time": local_hhmm(recent.arrived + 10 * MIN),
+            **{f"amount_{child.id}": "all" for child in (recent.child_x, recent.child_z, later)}}
+    response = client_for(recent.caregiver_a).post(batch(recent), data)
+    assert response.status_code == 400 and f"周小军 arrived at {local_hhmm(recent.arrived + 20 * MIN)}" in response.text
+    assert count(session, LogEntry) == 0
+    # The one who came later is marked "not at this meal": the others' lunch is saved.
+    data[f"amount_{later.id}"] = "absent"
+    assert client_for(recent.caregiver_a).post(batch(recent), data).status_code == 303
+    assert count(session, LogEntry) == 2
+
+
+def test_batch_naps_before_a_childs_arrival_are_refused(client_for, recent, session):
+    data = {"batch": "nap_start", "children": [str(recent.child_x.id), str(recent.child_z.id)],
+            "time": local_hhmm(recent.arrived - 5 * MIN)}
+    response = client_for(recent.caregiver_a).post(batch(recent), data)
+    assert response.status_code == 400 and "arrived at" in response.text
+    assert count(session, LogEntry) == 0
+
+
+def test_a_correction_cannot_move_an_entry_before_the_arrival(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    client.post(url(recent, "bottle"), {"millilitres": "150"})
+    [bottle] = entries(session)
+    response = client.post(f"/rooms/{recent.room_a.id}/log/{bottle.id}/correct",
+                           {"millilitres": "150", "time": local_hhmm(recent.arrived - 5 * MIN), "reason": "记错时间"})
+    assert response.status_code == 400 and "arrived at" in response.text
+    assert [entry.replaced for entry in entries(session)] == [False]
+
+
+# ---------------------------------------------------------------- one nap at a time, checks within naps
+
+
+def nap(client, world, start, end=None):
+    assert client.post(url(world, "nap-start"), {"time": local_hhmm(start)}).status_code == 303
+    if end is not None:
+        assert client.post(url(world, "nap-end"), {"time": local_hhmm(end)}).status_code == 303
+
+
+def test_a_nap_overlapping_an_earlier_one_is_refused(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    first = recent.arrived + 5 * MIN
+    nap(client, recent, first, first + 20 * MIN)
+    response = client.post(url(recent, "nap-start"), {"time": local_hhmm(first + 10 * MIN)})
+    assert response.status_code == 400 and f"overlaps the child&#39;s nap from {local_hhmm(first)}" in response.text
+    assert count(session, LogEntry) == 1
+    # Falling asleep again as the first nap ended is fine.
+    assert client.post(url(recent, "nap-start"), {"time": local_hhmm(first + 20 * MIN)}).status_code == 303
+
+
+def test_a_batch_nap_overlapping_a_childs_earlier_nap_is_refused(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    first = recent.arrived + 5 * MIN
+    nap(client, recent, first, first + 20 * MIN)
+    data = {"batch": "nap_start", "children": [str(recent.child_x.id), str(recent.child_z.id)],
+            "time": local_hhmm(first + 15 * MIN)}
+    response = client.post(batch(recent), data)
+    assert response.status_code == 400 and "王小明 already had a nap from" in response.text
+    assert count(session, LogEntry) == 1
+
+
+def test_a_nap_corrected_onto_another_is_refused(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    first = recent.arrived + 5 * MIN
+    nap(client, recent, first, first + 10 * MIN)
+    nap(client, recent, first + 20 * MIN, first + 30 * MIN)
+    _, second = entries(session)
+    data = {"time": local_hhmm(first + 5 * MIN), "end_time": local_hhmm(first + 30 * MIN), "reason": "记错"}
+    response = client.post(f"/rooms/{recent.room_a.id}/log/{second.id}/correct", data)
+    assert response.status_code == 400 and "overlaps" in response.text
+    assert [entry.replaced for entry in entries(session)] == [False, False]
+    # Moving the nap within its own time is no overlap with itself.
+    data["time"] = local_hhmm(first + 25 * MIN)
+    assert client.post(f"/rooms/{recent.room_a.id}/log/{second.id}/correct", data).status_code == 303
+
+
+def test_a_corrected_sleep_check_must_stay_within_a_nap(client_for, recent, session):
+    client = client_for(recent.caregiver_a)
+    start = recent.arrived + 5 * MIN
+    nap(client, recent, start)
+    assert client.post(url(recent, "sleep-check"), {"time": local_hhmm(start + 10 * MIN)}).status_code == 303
+    check = entries(session)[-1]
+    correct = f"/rooms/{recent.room_a.id}/log/{check.id}/correct"
+    response = client.post(correct, {"time": local_hhmm(start - 2 * MIN), "reason": "记错"})
+    assert response.status_code == 400 and "must be during one of the child" in response.text
+    assert client.post(correct, {"time": local_hhmm(start + 5 * MIN), "reason": "记错"}).status_code == 303
+
+
+# ---------------------------------------------------------------- voiding outdoor time
+
+
+def period(session, world, start_minutes=0, minutes=60, on=None, room=None) -> OutdoorTime:
+    on = on or local_today()
+    zone = to_local(utcnow()).tzinfo
+    start = datetime.combine(on, datetime.min.time(), tzinfo=zone).astimezone(UTC) + timedelta(hours=9, minutes=start_minutes)
+    row = OutdoorTime(room_id=(room or world.room_a).id, on_date=on, started_at=start,
+                      ended_at=start + timedelta(minutes=minutes), by_id=world.caregiver_a.id)
+    session.add(row)
+    session.commit()
+    return row
+
+
+def void_url(world, row) -> str:
+    return f"{outdoor(world)}/{row.id}/void"
+
+
+def test_outdoor_time_recorded_in_error_is_voided_with_a_reason(client_for, day, session):
+    row = period(session, day)
+    client = client_for(day.caregiver_a)
+    page = client.get(outdoor(day)).text
+    assert void_url(day, row) in page and "60 min" in page
+    assert client.get(void_url(day, row)).status_code == 200
+    assert client.post(void_url(day, row), {"reason": "记成了B班的"}).status_code == 303
+    fresh(session)
+    voided = session.get(OutdoorTime, row.id)
+    assert (voided.voided_by_id, voided.void_reason) == (day.caregiver_a.id, "记成了B班的") and voided.voided_at
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "outdoor_time_voided")).one()
+    assert entry.before["voided_at"] is None and entry.reason == "记成了B班的"
+    assert "0 min" in client.get(outdoor(day)).text
+    assert client.post(void_url(day, row), {"reason": "again"}).status_code == 303  # a double tap
+    assert audit_actions(session).count("outdoor_time_voided") == 1
+
+
+def test_voiding_outdoor_time_needs_a_reason(client_for, day, session):
+    row = period(session, day)
+    response = client_for(day.caregiver_a).post(void_url(day, row), {"reason": " "})
+    assert response.status_code == 400 and 'id="reason-error"' in response.text
+    fresh(session)
+    assert session.get(OutdoorTime, row.id).voided_at is None
+
+
+def test_yesterdays_outdoor_time_is_voided_by_the_director_only(client_for, day, session):
+    row = period(session, day, on=local_today() - timedelta(days=1))
+    refused = client_for(day.caregiver_a).post(void_url(day, row), {"reason": "x"})
+    assert refused.status_code == 400 and "Only today" in refused.text
+    assert client_for(day.director).post(void_url(day, row), {"reason": "补正"}).status_code == 303
+
+
+def test_outdoor_time_of_another_room_is_not_found_and_others_are_refused(client_for, day, session):
+    other = period(session, day, room=day.room_b)
+    assert client_for(day.director).post(void_url(day, other), {"reason": "x"}).status_code == 404
+    row = period(session, day, start_minutes=120)
+    for person in (day.caregiver_b, day.parent_x):
+        assert client_for(person).post(void_url(day, row), {"reason": "x"}).status_code == 403
+    fresh(session)
+    assert session.get(OutdoorTime, row.id).voided_at is None

@@ -132,7 +132,7 @@ def test_a_childs_schedule_includes_what_is_not_due_yet(world, session):
 
 def test_nothing_is_scheduled_after_36_months(world, session):
     today = local_today()
-    screened(session, world.child_y, today - timedelta(days=10))  # at 30 months: the next would be at 36
+    screened(session, world.child_y, date_at_months(world.child_y.birth_date, 30))  # the next would be at 36
     session.commit()
     assert child_exam_schedule(session, world.child_y, today, POLICY) == []
 
