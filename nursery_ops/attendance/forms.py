@@ -1,6 +1,6 @@
 """The tablet's forms: morning check, check-in and out, delegates, absences; bookings and return certificates."""
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -76,6 +76,14 @@ class AbsenceForm(FormModel):
 
 class CallForm(FormModel):
     call_note: str = Field(max_length=500)
+
+
+class TimesForm(FormModel):
+    """Corrected arrival and departure: wall-clock times on the day of the stay, with why."""
+
+    check_in: time
+    check_out: time | None = None  # required when the child has gone home (the service says so)
+    reason: str = Field(max_length=500)
 
 
 class BookingForm(FormModel):

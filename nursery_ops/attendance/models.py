@@ -85,9 +85,12 @@ class Absence(SQLModel, table=True):
     symptoms: str = Field(default="", max_length=500)
     suspected_infection: bool = False
     family_called_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    family_called_by_id: int | None = Field(default=None, foreign_key="person.id")
     call_note: str = Field(default="", max_length=500)
     recorded_by_id: int = Field(foreign_key="person.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    # The child arrived after all: the absence stays for the history, but no call is due and it is not a sick day.
+    superseded_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class PickupDelegate(SQLModel, table=True):

@@ -22,17 +22,18 @@ from nursery_ops.attendance.forms import (
     DelegateForm,
     MorningCheckForm,
     ReturnCertificateForm,
+    TimesForm,
 )
 from nursery_ops.attendance.models import CheckOutcome
 from nursery_ops.auth.access import DbSession, Director, HealthStaff
 from nursery_ops.children.models import Child
-from nursery_ops.clock import local_date, local_today, utcnow
+from nursery_ops.clock import local_date, local_today, to_local, utcnow
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms.day import action_form, after_action
 from nursery_ops.rooms.tablet import RoomActing, RoomActor
-from nursery_ops.templating import render
+from nursery_ops.templating import is_htmx, render
 
 router = APIRouter()
 
@@ -241,6 +242,45 @@ async def record_call(request: Request, session: DbSession, actor: RoomActing, c
             session.rollback()
             errors = refused.errors
     return _absence_page(request, session, actor, child, echo(form), errors, 400)
+
+
+# ---------------------------------------------------------------- correcting arrival and departure times
+
+
+def _times_page(request, session, actor: RoomActor, attendance, child: Child, form: dict, errors: dict, status_code=200):
+    context = {
+        "room": actor.room, "child": child, "attendance": attendance, "form": form, "errors": errors,
+        "corrections": service.times_corrections(session, attendance.id),
+        "may_correct": service.may_correct_attendance(session, actor, attendance, local_today()),
+    }
+    return action_form(request, "attendance/times.html", context, child_id=child.id, status_code=status_code)
+
+
+@router.get("/rooms/{room_id}/attendance/{attendance_id}/times")
+def times_page(request: Request, session: DbSession, actor: RoomActing, attendance_id: int):
+    attendance, child = service.room_attendance(session, actor.room, attendance_id)
+    form = {"check_in": to_local(attendance.check_in_at).strftime("%H:%M")}
+    if attendance.check_out_at is not None:
+        form["check_out"] = to_local(attendance.check_out_at).strftime("%H:%M")
+    return _times_page(request, session, actor, attendance, child, form, {})
+
+
+@router.post("/rooms/{room_id}/attendance/{attendance_id}/times")
+async def correct_times(request: Request, session: DbSession, actor: RoomActing, attendance_id: int):
+    attendance, child = service.room_attendance(session, actor.room, attendance_id)
+    form = await request.form()
+    data, errors = parse_form(TimesForm, form)
+    if data is not None:
+        try:
+            service.correct_times(session, actor, attendance, data, utcnow())
+            if is_htmx(request):
+                return after_action(request, session, actor, child.id)
+            # Opened from the child's day page (any day, for the director): back to that day.
+            return RedirectResponse(f"/children/{child.id}/log?date={attendance.on_date.isoformat()}", status_code=303)
+        except Refused as refused:
+            session.rollback()
+            errors = refused.errors
+    return _times_page(request, session, actor, attendance, child, echo(form), errors, 400)
 
 
 # ---------------------------------------------------------------- temporary bookings (director)

@@ -4,15 +4,16 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 
 from nursery_ops.attendance.models import AbsenceReason
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
-from nursery_ops.enrolment.models import CareType, EnrolmentStatus
+from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import RoomType
+from nursery_ops.staff.models import CertificateKind
 
 
 def is_expected(
@@ -170,23 +171,30 @@ def pickup_decision(collector: Collector | None, child_id: int, on: date) -> Dec
 # ---------------------------------------------------------------- absences
 
 
-def after_cutoff(local_now: time, policy: Policy) -> bool:
-    return local_now >= policy.absence_cutoff
+def absence_cutoff(care_type: CareType, half_day_session: HalfDaySession | None, policy: Policy) -> time:
+    """When an expected child who is not in needs an absence reason.
+
+    Morning children (full day, morning half day, temporary days) by `absence_cutoff`
+    (09:30); afternoon half-day children (半日托 下午) by `afternoon_absence_cutoff`
+    (14:30). Hourly care (计时托) comes at varied hours, so no morning or afternoon
+    time fits: a reason is asked for only once the nursery closes (`full_day_end`),
+    so that the day's record still ends with every expected child in or explained.
+    """
+    if care_type is CareType.hourly:
+        return policy.full_day_end
+    if care_type is CareType.half_day and half_day_session is HalfDaySession.afternoon:
+        return policy.afternoon_absence_cutoff
+    return policy.absence_cutoff
 
 
-def missing_reasons(
-    expected: Iterable[int], arrived: Iterable[int], absent: Iterable[int], local_now: time, policy: Policy
-) -> list[int]:
-    """After the cut-off: expected children neither in nor with an absence reason (in the given order)."""
-    if not after_cutoff(local_now, policy):
-        return []
-    known = set(arrived) | set(absent)
-    return [child_id for child_id in expected if child_id not in known]
+def reason_needed(expected: bool, arrived: bool, absence_recorded: bool, cutoff: time, local_now: time) -> bool:
+    """From the cut-off on, an expected child neither in nor with a reason is flagged "Reason needed"."""
+    return expected and not arrived and not absence_recorded and local_now >= cutoff
 
 
-def needs_family_call(reason: AbsenceReason, family_called_at: datetime | None) -> bool:
-    """"Unknown" stays on the room view and the director's page until the call to the family is recorded."""
-    return reason is AbsenceReason.unknown and family_called_at is None
+def needs_family_call(reason: AbsenceReason, family_called_at: datetime | None, arrived: bool) -> bool:
+    """"Unknown" stays on the room view and the director's page until the call is recorded or the child arrives."""
+    return reason is AbsenceReason.unknown and family_called_at is None and not arrived
 
 
 def sick_follow_up(last_sick_on: dict[int, date], last_arrival_on: dict[int, date]) -> set[int]:
@@ -198,19 +206,79 @@ def sick_follow_up(last_sick_on: dict[int, date], last_arrival_on: dict[int, dat
     }
 
 
+# ---------------------------------------------------------------- correcting arrival and departure times
+
+
+def may_correct_times(is_director: bool, is_room_caregiver: bool, on: date, today: date) -> bool:
+    """Hourly and temporary care are billed from these times: the room's caregivers correct today's, the director any day."""
+    return is_director or (is_room_caregiver and on == today)
+
+
+def _clock(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def attendance_times_errors(
+    check_in_at: datetime,
+    check_out_at: datetime | None,
+    now: datetime,
+    logged: tuple[datetime, datetime] | None,
+    zone: tzinfo,
+) -> dict:
+    """Field → message for corrected times that cannot be: in the future, departure not after arrival,
+    or the day's log (its first and last moment, `logged`) falling outside the stay."""
+    errors: dict = {}
+    if check_in_at > now:
+        errors["check_in"] = N_("This time is still to come. Enter the time it happened.")
+    elif logged is not None and logged[0] < check_in_at:
+        errors["check_in"] = Decision(
+            Mode.block, N_("The day's log has an entry at {time}, before this arrival: correct that entry first."),
+            {"time": _clock(logged[0], zone)},
+        )
+    if check_out_at is not None:
+        if check_out_at > now:
+            errors["check_out"] = N_("This time is still to come. Enter the time it happened.")
+        elif check_out_at <= check_in_at:
+            errors["check_out"] = N_("The departure must be after the arrival.")
+        elif logged is not None and logged[1] > check_out_at:
+            errors["check_out"] = Decision(
+                Mode.block, N_("The day's log has an entry at {time}, after this departure: correct that entry first."),
+                {"time": _clock(logged[1], zone)},
+            )
+    return errors
+
+
 # ---------------------------------------------------------------- staff on duty
+
+# DOMAIN.md "Staff": before a person works with children, each of these is recorded and in date
+# (renewed yearly); without them a person cannot be rostered, so cannot clock in to a room.
+REQUIRED_TO_WORK = (CertificateKind.health, CertificateKind.no_criminal_record, CertificateKind.background_check)
 
 
 def certificate_valid(voided: bool, valid_until: date, on: date) -> bool:
     return not voided and valid_until >= on
 
 
-def not_counted_reason(on_shift: bool, health_certificate_valid: bool, is_caregiver: bool) -> str | None:
-    """Why a person in the room does not count toward the ratio (None: counted)."""
+def missing_certificates(valid_kinds: Iterable[CertificateKind]) -> list[CertificateKind]:
+    """The certificates needed to work with children that are not held valid today, in a fixed order."""
+    held = set(valid_kinds)
+    return [kind for kind in REQUIRED_TO_WORK if kind not in held]
+
+
+def not_counted_reason(
+    on_shift: bool, health_certificate_valid: bool, is_caregiver: bool, assigned_here: bool = True
+) -> str | None:
+    """Why a person in the room does not count toward the ratio (None: counted).
+
+    A caregiver counts only in a room they are assigned to: someone who is also the
+    health officer (or the director) may act in every room, but is not every room's caregiver.
+    """
     if not on_shift:
         return N_("Not clocked in")
     if not is_caregiver:
         return N_("Not a caregiver: does not count toward the ratio")
+    if not assigned_here:
+        return N_("Not a caregiver of this room: does not count toward the ratio")
     if not health_certificate_valid:
         return N_("No valid health certificate: does not count toward the ratio")
     return None

@@ -5,6 +5,7 @@ in the same transaction and commits. Refusals raise `Refused` (field → message
 Decision); check-in BLOCKs raise `Blocked`, which a director may override with a reason.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,6 +23,7 @@ from nursery_ops.attendance.forms import (
     DelegateForm,
     MorningCheckForm,
     ReturnCertificateForm,
+    TimesForm,
 )
 from nursery_ops.attendance.models import (
     Absence,
@@ -35,9 +37,12 @@ from nursery_ops.attendance.models import (
 from nursery_ops.attendance.rules import (
     Collector,
     CollectorKind,
+    attendance_times_errors,
     certificate_valid,
     children_per_caregiver,
     is_expected,
+    may_correct_times,
+    missing_certificates,
     morning_check_decision,
     not_counted_reason,
     pickup_decision,
@@ -48,6 +53,8 @@ from nursery_ops.auth.models import Person, PersonRole, Role
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedAdult
 from nursery_ops.clock import local_date
+from nursery_ops.dailylog.models import LogEntry
+from nursery_ops.dailylog.rules import at_local_time
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.enrolment.rules import admission_complete
 from nursery_ops.enrolment.service import admission_checklist_for
@@ -56,14 +63,18 @@ from nursery_ops.forms import Refused
 from nursery_ops.health.models import ReturnCertificate
 from nursery_ops.i18n import N_
 from nursery_ops.illness.outbreaks import detect_outbreaks
+from nursery_ops.illness.rules import certificate_date_error
 from nursery_ops.policy import Decision, Mode, Policy
-from nursery_ops.rooms.models import Room
+from nursery_ops.rooms.models import Room, RoomCaregiver
 from nursery_ops.rooms.tablet import RoomActor
+from nursery_ops.settings import get_settings
+from nursery_ops.staff.certificates import KIND_LABELS
 from nursery_ops.staff.models import CertificateKind, StaffCertificate, StaffShift
 
 NOT_EXPECTED = N_("This child is not expected in this room today.")
 NOT_CHECKED_IN = N_("This child has not been checked in today: there is nothing to check out.")
 ALREADY_IN = N_("This child is already checked in today: an absence cannot be recorded.")
+APPROVER_REFUSED = N_("Choose an active guardian of this child who is allowed to pick up: only they can approve a delegate.")
 
 
 class Blocked(Refused):
@@ -141,7 +152,8 @@ def awaited_return_certificates(session: Session, child_id: int) -> list[ReturnC
     return list(
         session.exec(
             select(ReturnCertificate).where(
-                ReturnCertificate.child_id == child_id, col(ReturnCertificate.received_on).is_(None)
+                ReturnCertificate.child_id == child_id, col(ReturnCertificate.received_on).is_(None),
+                col(ReturnCertificate.voided_at).is_(None),
             )
         ).all()
     )
@@ -159,42 +171,56 @@ class OnDuty:
 
 
 def on_duty(session: Session, room_id: int, on: date) -> list[OnDuty]:
-    """Everyone clocked in to the room today, and whether they count toward the ratio (three queries)."""
+    """Everyone clocked in to the room today, and whether they count toward the ratio."""
+    return on_duty_by_room(session, on, room_id).get(room_id, [])
+
+
+def on_duty_by_room(session: Session, on: date, room_id: int | None = None) -> dict[int, list[OnDuty]]:
+    """Who is clocked in to each room (or one room) today, and who counts toward its ratio (four queries).
+
+    A caregiver counts only in a room they are assigned to (a caregiver who is also the
+    health officer acts in every room, but is not every room's caregiver), and only with
+    a valid health certificate.
+    """
+    open_shift = [StaffShift.on_date == on, col(StaffShift.clock_out_at).is_(None)]
+    if room_id is not None:
+        open_shift.append(StaffShift.room_id == room_id)
     rows = session.exec(
-        select(StaffShift.person_id, Person.full_name)
+        select(StaffShift.room_id, StaffShift.person_id, Person.full_name)
         .join(Person, Person.id == StaffShift.person_id)
-        .where(StaffShift.room_id == room_id, StaffShift.on_date == on, col(StaffShift.clock_out_at).is_(None))
+        .where(*open_shift)
         .order_by(StaffShift.clock_in_at, StaffShift.id)
     ).all()
-    person_ids = {person_id for person_id, _name in rows}
-    if not person_ids:
-        return []
-    caregivers = set(
-        session.exec(
-            select(PersonRole.person_id).where(
-                col(PersonRole.person_id).in_(person_ids), PersonRole.role == Role.caregiver
-            )
-        ).all()
-    )
+    if not rows:
+        return {}
+    on_shift = select(StaffShift.person_id).where(*open_shift)
+    caregivers = set(session.exec(
+        select(PersonRole.person_id).where(col(PersonRole.person_id).in_(on_shift), PersonRole.role == Role.caregiver)
+    ).all())
+    assigned = set(session.exec(
+        select(RoomCaregiver.room_id, RoomCaregiver.person_id).where(col(RoomCaregiver.person_id).in_(on_shift))
+    ).all())
     certified = {
         person_id
         for person_id, voided_at, valid_until in session.exec(
             select(StaffCertificate.person_id, StaffCertificate.voided_at, StaffCertificate.valid_until).where(
-                col(StaffCertificate.person_id).in_(person_ids),
+                col(StaffCertificate.person_id).in_(on_shift),
                 StaffCertificate.kind == CertificateKind.health,
                 StaffCertificate.issued_on <= on,
             )
         ).all()
         if certificate_valid(voided_at is not None, valid_until, on)
     }
-    seen: set[int] = set()
-    duty = []
-    for person_id, name in rows:
-        if person_id in seen:
+    duty: dict[int, list[OnDuty]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for shift_room_id, person_id, name in rows:
+        if (shift_room_id, person_id) in seen:
             continue
-        seen.add(person_id)
-        reason = not_counted_reason(True, person_id in certified, person_id in caregivers)
-        duty.append(OnDuty(person_id, name, reason is None, reason))
+        seen.add((shift_room_id, person_id))
+        reason = not_counted_reason(
+            True, person_id in certified, person_id in caregivers, (shift_room_id, person_id) in assigned
+        )
+        duty[shift_room_id].append(OnDuty(person_id, name, reason is None, reason))
     return duty
 
 
@@ -210,12 +236,40 @@ def _open_shifts(session: Session, person_id: int) -> list[StaffShift]:
     )
 
 
+def valid_certificate_kinds(session: Session, person_id: int, on: date) -> set[CertificateKind]:
+    return {
+        kind
+        for kind, voided_at, valid_until in session.exec(
+            select(StaffCertificate.kind, StaffCertificate.voided_at, StaffCertificate.valid_until).where(
+                StaffCertificate.person_id == person_id, StaffCertificate.issued_on <= on
+            )
+        ).all()
+        if certificate_valid(voided_at is not None, valid_until, on)
+    }
+
+
 def clock_in(session: Session, actor: RoomActor, now: datetime) -> StaffShift:
-    """The acting person starts a shift in this room; a repeat answers with the open shift."""
+    """The acting person starts a shift in this room; a repeat answers with the open shift.
+
+    Refused without every certificate needed to work with children (DOMAIN.md "Staff"):
+    the refusal names each missing or expired one (`errors["certificates"]`, label ids).
+    """
     today = local_date(now)
-    for shift in _open_shifts(session, actor.person_id):
+    open_shifts = _open_shifts(session, actor.person_id)
+    for shift in open_shifts:
         if shift.room_id == actor.room.id and shift.on_date == today:
             return shift
+    if missing := missing_certificates(valid_certificate_kinds(session, actor.person_id, today)):
+        raise Refused({
+            "__all__": Decision(
+                Mode.block,
+                N_("{name} cannot clock in: a certificate needed to work with children is missing or has expired. "
+                   "The director records certificates on the staff page."),
+                {"name": actor.person_name},
+            ),
+            "certificates": [KIND_LABELS[kind.value] for kind in missing],
+        })
+    for shift in open_shifts:
         room = session.get(Room, shift.room_id)
         raise Refused({"__all__": Decision(
             Mode.block,
@@ -403,8 +457,24 @@ def check_in(
             session, actor.person_id, "override", attendance, child_id=child.id, reason=reason,
             after={"decisions": [{"mode": str(b.mode), "message": b.message, "params": b.params} for b in blocks]},
         )
+    _supersede_absence(session, actor, child.id, on, now)
     session.commit()
     return attendance
+
+
+def _supersede_absence(session: Session, actor: RoomActor, child_id: int, on: date, now: datetime) -> None:
+    """A child recorded absent who arrives after all: the absence is closed, kept for the history.
+
+    No call to the family is due any more, and the day is not a sick day (refunds, follow-up).
+    """
+    absence = absence_on(session, child_id, on)
+    if absence is None or absence.superseded_at is not None:
+        return
+    before = audit.snapshot(absence)
+    absence.superseded_at = now
+    session.add(absence)
+    audit.record(session, actor.person_id, "absence_superseded_by_arrival", absence, child_id=child_id,
+                 before=before, after=audit.snapshot(absence))
 
 
 # ---------------------------------------------------------------- pick-up (离园)
@@ -429,15 +499,17 @@ def collecting_adults(session: Session, child_id: int, on: date) -> list[AdultOp
             .order_by(TrustedAdult.id)
         ).all()
     ]
-    active_guardians = set(
+    approvers = set(
         session.exec(
-            select(ChildGuardian.guardian_id).where(ChildGuardian.child_id == child_id, ChildGuardian.active)
+            select(ChildGuardian.guardian_id).where(
+                ChildGuardian.child_id == child_id, ChildGuardian.active, ChildGuardian.may_pick_up
+            )
         ).all()
     )
     options += [
         AdultOption(f"delegate:{delegate.id}", delegate.full_name, N_("One-off delegate"), None)
         for delegate in delegates_on(session, child_id, on)
-        if delegate.approved_by_guardian_id in active_guardians
+        if delegate.approved_by_guardian_id in approvers
     ]
     return options
 
@@ -474,9 +546,11 @@ def collector_for(session: Session, child_id: int, key: str) -> Collector | None
         delegate = session.get(PickupDelegate, row_id)
         if delegate is None:
             return None
+        # The delegate stands on the approving guardian's own right to collect the child.
         link = _guardian_link(session, delegate.child_id, delegate.approved_by_guardian_id)
         return Collector(
-            CollectorKind.delegate, delegate.child_id, link is not None and link.active, True, delegate.on_date
+            CollectorKind.delegate, delegate.child_id, link is not None and link.active,
+            link is not None and link.may_pick_up, delegate.on_date,
         )
     return None
 
@@ -502,17 +576,22 @@ def check_out(session: Session, actor: RoomActor, child: Child, data: CheckOutFo
     session.add(attendance)
     audit.record(session, actor.person_id, "checked_out", attendance, child_id=child.id,
                  before=before, after=audit.snapshot(attendance))
+    # dailylog.service imports this module: imported here to keep the import graph one-way.
+    from nursery_ops.dailylog.service import end_naps_at_departure
+
+    end_naps_at_departure(session, actor, child.id, on, now)
     session.commit()
     return attendance
 
 
 def guardian_options(session: Session, child_id: int) -> list[tuple[int, str]]:
+    """Who may approve a one-off delegate: active guardians who may collect the child themselves."""
     return [
         (guardian.id, f"{guardian.full_name} ({link.relation})")
         for link, guardian in session.exec(
             select(ChildGuardian, Guardian)
             .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
-            .where(ChildGuardian.child_id == child_id, ChildGuardian.active)
+            .where(ChildGuardian.child_id == child_id, ChildGuardian.active, ChildGuardian.may_pick_up)
             .order_by(ChildGuardian.id)
         ).all()
     ]
@@ -521,8 +600,8 @@ def guardian_options(session: Session, child_id: int) -> list[tuple[int, str]]:
 def add_delegate(session: Session, actor: RoomActor, child: Child, data: DelegateForm, now: datetime) -> PickupDelegate:
     """A one-off delegate for today, with the approving guardian recorded first."""
     link = _guardian_link(session, child.id, data.approved_by_guardian_id)
-    if link is None or not link.active:
-        raise Refused({"approved_by_guardian_id": N_("Choose an active guardian of this child.")})
+    if link is None or not link.active or not link.may_pick_up:
+        raise Refused({"approved_by_guardian_id": APPROVER_REFUSED})
     for existing in delegates_on(session, child.id, local_date(now)):
         # A double tap (the model has no form token): the same person today is recorded once.
         if (existing.full_name, existing.phone, existing.approved_by_guardian_id) == (
@@ -555,12 +634,17 @@ def record_absence(
         raise Refused({"symptoms": N_("Write the symptoms the family described.")})
     sick = data.reason is AbsenceReason.sick
     absence = absence_on(session, child.id, on)
+    symptoms, infection = (data.symptoms, data.suspected_infection) if sick else ("", False)
+    if absence is not None and (absence.reason, absence.symptoms, absence.suspected_infection) == (
+        data.reason, symptoms, infection
+    ):
+        return absence  # the same answer again (a double tap): nothing changes, nothing to audit
     before = audit.snapshot(absence)
     if absence is None:
         absence = Absence(child_id=child.id, room_id=actor.room.id, on_date=on, reason=data.reason, recorded_by_id=actor.person_id)
     absence.reason = data.reason
-    absence.symptoms = data.symptoms if sick else ""
-    absence.suspected_infection = sick and data.suspected_infection
+    absence.symptoms = symptoms
+    absence.suspected_infection = infection
     absence.recorded_by_id = actor.person_id
     absence.recorded_at = now
     session.add(absence)
@@ -585,11 +669,15 @@ def record_absence(
 
 
 def record_family_call(session: Session, actor: RoomActor, child: Child, data: CallForm, now: datetime) -> Absence:
+    """The call to the family, with who made it; once recorded, a repeat (a double tap) changes nothing."""
     absence = absence_on(session, child.id, local_date(now))
     if absence is None:
         raise Refused({"__all__": N_("Record the absence first, then the call to the family.")})
+    if absence.family_called_at is not None:
+        return absence
     before = audit.snapshot(absence)
     absence.family_called_at = now
+    absence.family_called_by_id = actor.person_id
     absence.call_note = data.call_note
     session.add(absence)
     audit.record(session, actor.person_id, "family_called", absence, child_id=child.id,
@@ -603,7 +691,10 @@ def unknown_without_call(session: Session, on: date, room_id: int | None = None)
     query = (
         select(Absence, Child)
         .join(Child, Child.id == Absence.child_id)
-        .where(Absence.on_date == on, Absence.reason == AbsenceReason.unknown, col(Absence.family_called_at).is_(None))
+        .where(
+            Absence.on_date == on, Absence.reason == AbsenceReason.unknown,
+            col(Absence.family_called_at).is_(None), col(Absence.superseded_at).is_(None),
+        )
         .order_by(Child.full_name, Child.id)
     )
     if room_id is not None:
@@ -614,7 +705,7 @@ def unknown_without_call(session: Session, on: date, room_id: int | None = None)
 def sick_to_follow_up(session: Session, on: date, room_id: int | None = None) -> set[int]:
     """Children whose latest sick day is after their latest arrival: followed up each day until they return."""
     sick_query = select(Absence.child_id, func.max(Absence.on_date)).where(
-        Absence.reason == AbsenceReason.sick, Absence.on_date <= on
+        Absence.reason == AbsenceReason.sick, Absence.on_date <= on, col(Absence.superseded_at).is_(None)
     )
     if room_id is not None:
         sick_query = sick_query.where(Absence.room_id == room_id)
@@ -629,6 +720,118 @@ def sick_to_follow_up(session: Session, on: date, room_id: int | None = None) ->
         ).all()
     )
     return sick_follow_up(last_sick, last_arrival)
+
+
+# ---------------------------------------------------------------- correcting arrival and departure times
+
+
+def room_attendance(session: Session, room: Room, attendance_id: int) -> tuple[Attendance, Child]:
+    """An arrival recorded in this room (404 otherwise)."""
+    attendance = session.get(Attendance, attendance_id)
+    if attendance is None or attendance.room_id != room.id:
+        raise NotFound()
+    return attendance, session.get(Child, attendance.child_id)
+
+
+def is_room_caregiver(session: Session, actor: RoomActor) -> bool:
+    """The acting person is a caregiver assigned to this room."""
+    return session.exec(
+        select(RoomCaregiver.id)
+        .join(PersonRole, PersonRole.person_id == RoomCaregiver.person_id)
+        .where(
+            RoomCaregiver.room_id == actor.room.id, RoomCaregiver.person_id == actor.person_id,
+            PersonRole.role == Role.caregiver,
+        )
+    ).first() is not None
+
+
+def may_correct_attendance(session: Session, actor: RoomActor, attendance: Attendance, today: date) -> bool:
+    return may_correct_times(may_override(actor), is_room_caregiver(session, actor), attendance.on_date, today)
+
+
+def logged_span(session: Session, child_id: int, on: date) -> tuple[datetime, datetime] | None:
+    """The first and last moment of the child's current log that day (a nap counts to its end)."""
+    first, last_at, last_end = session.exec(
+        select(func.min(LogEntry.at), func.max(LogEntry.at), func.max(LogEntry.ended_at)).where(
+            LogEntry.child_id == child_id, LogEntry.on_date == on,
+            col(LogEntry.replaced).is_(False), col(LogEntry.voided_at).is_(None),
+        )
+    ).one()
+    if first is None:
+        return None
+    return first, max(moment for moment in (last_at, last_end) if moment is not None)
+
+
+def correct_times(
+    session: Session, actor: RoomActor, attendance: Attendance, data: TimesForm, now: datetime
+) -> Attendance:
+    """New arrival / departure times with the reason; the old ones stay in the audit entry's `before`.
+
+    Hourly and temporary care are billed from these times, so what cannot be is refused:
+    a time to come, a departure not after the arrival, the day's log outside the stay.
+    """
+    if not may_correct_attendance(session, actor, attendance, local_date(now)):
+        raise Refused({"__all__": N_(
+            "Only the room's caregivers correct today's arrival and departure times; older days, the director."
+        )})
+    zone = get_settings().zone
+    check_in_at = at_local_time(attendance.on_date, data.check_in, zone)
+    check_out_at = None
+    if attendance.check_out_at is not None:
+        if data.check_out is None:
+            raise Refused({"check_out": N_("Enter when the child went home.")})
+        check_out_at = at_local_time(attendance.on_date, data.check_out, zone)
+    logged = logged_span(session, attendance.child_id, attendance.on_date)
+    if errors := attendance_times_errors(check_in_at, check_out_at, now, logged, zone):
+        raise Refused(errors)
+    if (attendance.check_in_at, attendance.check_out_at) == (check_in_at, check_out_at):
+        return attendance
+    before = audit.snapshot(attendance)
+    attendance.check_in_at, attendance.check_out_at = check_in_at, check_out_at
+    session.add(attendance)
+    audit.record(session, actor.person_id, "attendance_times_corrected", attendance, child_id=attendance.child_id,
+                 before=before, after=audit.snapshot(attendance), reason=data.reason)
+    session.commit()
+    return attendance
+
+
+@dataclass(frozen=True)
+class TimesCorrection:
+    """One correction of an arrival's times, from the audit trail (the old values are kept only there)."""
+
+    at: datetime
+    by_name: str
+    reason: str
+    check_in_before: datetime
+    check_out_before: datetime | None
+    check_in_after: datetime
+    check_out_after: datetime | None
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def times_corrections(session: Session, attendance_id: int) -> list[TimesCorrection]:
+    """The corrections of an arrival's times, oldest first (one statement)."""
+    entry = audit.AuditEntry
+    rows = session.exec(
+        select(entry, Person.full_name)
+        .join(Person, Person.id == entry.actor_id)
+        .where(
+            entry.entity == Attendance.__tablename__, entry.entity_id == attendance_id,
+            entry.action == "attendance_times_corrected",
+        )
+        .order_by(entry.id)
+    ).all()
+    return [
+        TimesCorrection(
+            row.at, name, row.reason or "",
+            _moment(row.before["check_in_at"]), _moment(row.before.get("check_out_at")),
+            _moment(row.after["check_in_at"]), _moment(row.after.get("check_out_at")),
+        )
+        for row, name in rows
+    ]
 
 
 # ---------------------------------------------------------------- temporary bookings (临时托)
@@ -692,6 +895,8 @@ def receive_return_certificate(session: Session, me: CurrentPerson, child: Child
     awaited = awaited_return_certificates(session, child.id)
     if not awaited:
         raise Refused({"__all__": N_("No return certificate is awaited for this child.")})
+    if (dated_before := certificate_date_error(data.received_on, [row.required_since for row in awaited])) is not None:
+        raise Refused({"received_on": dated_before})
     for certificate in awaited:
         before = audit.snapshot(certificate)
         certificate.received_on = data.received_on

@@ -113,6 +113,7 @@ class OutdoorTime(SQLModel, table=True):
     ended_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     by_id: int = Field(foreign_key="person.id")
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    voided_by_id: int | None = Field(default=None, foreign_key="person.id")
     void_reason: str | None = Field(default=None, max_length=500)
 
 

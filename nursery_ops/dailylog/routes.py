@@ -10,7 +10,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 
-from nursery_ops.attendance.service import room_child
+from nursery_ops.attendance.service import attendance_on, room_child, times_corrections
 from nursery_ops.auth.access import DbSession, Staff
 from nursery_ops.auth.models import Role
 from nursery_ops.children.access import visible_child
@@ -239,11 +239,14 @@ async def void(request: Request, session: DbSession, actor: RoomActing, entry_id
 def child_log(request: Request, session: DbSession, me: Staff, child_id: int, date: date | None = None):
     child = visible_child(session, me, child_id)
     on = date or local_today()
+    attendance = attendance_on(session, child.id, on)
     context = {
         "child": child, "on": on, "lines": service.child_day(session, child.id, on),
         "today_local": local_today(),
         # Correct/void links: the tablet route decides; these are shown only where they can succeed.
         "may_change": me.has(Role.director) or (on == local_today() and me.has(Role.caregiver)),
+        "attendance": attendance,
+        "corrections": times_corrections(session, attendance.id) if attendance else [],
     }
     return render(request, "dailylog/child_day.html", context)
 
@@ -275,6 +278,31 @@ async def record_outdoor(request: Request, session: DbSession, actor: RoomActing
             session.rollback()
             errors = refused.errors
     return _outdoor_page(request, session, actor, echo(form, LIST_FIELDS), errors, 400)
+
+
+def _outdoor_void_page(request, actor: RoomActor, period, form: dict, errors: dict, status_code: int = 200):
+    context = {"room": actor.room, "period": period, "form": form, "errors": errors}
+    return action_form(request, "dailylog/outdoor_void.html", context, status_code=status_code)
+
+
+@router.get("/rooms/{room_id}/outdoor/{period_id}/void")
+def outdoor_void_page(request: Request, session: DbSession, actor: RoomActing, period_id: int):
+    return _outdoor_void_page(request, actor, service.room_outdoor(session, actor.room, period_id), {}, {})
+
+
+@router.post("/rooms/{room_id}/outdoor/{period_id}/void")
+async def void_outdoor(request: Request, session: DbSession, actor: RoomActing, period_id: int):
+    period = service.room_outdoor(session, actor.room, period_id)
+    form = await request.form()
+    data, errors = parse_form(VoidForm, form)
+    if data is not None:
+        try:
+            service.void_outdoor(session, actor, period, data.reason, utcnow())
+            return after_action(request, session, actor, None)
+        except Refused as refused:
+            session.rollback()
+            errors = refused.errors
+    return _outdoor_void_page(request, actor, period, echo(form, LIST_FIELDS), errors, 400)
 
 
 @router.post("/rooms/{room_id}/outdoor/reason")

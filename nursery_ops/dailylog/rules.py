@@ -54,6 +54,59 @@ def time_error(at: datetime, now: datetime) -> str | None:
     return None
 
 
+def _clock(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def before_arrival_error(at: datetime, check_in_at: datetime, zone: tzinfo, name: str | None = None) -> Decision | None:
+    """Nothing is logged for a child before they arrived (`name` given: said of one child of a batch)."""
+    if at >= check_in_at:
+        return None
+    if name is not None:
+        return Decision(
+            Mode.block, N_("{name} arrived at {time}: the time cannot be earlier. Check the time."),
+            {"name": name, "time": _clock(check_in_at, zone)},
+        )
+    return Decision(
+        Mode.block, N_("The child arrived at {time}: an entry cannot be earlier. Check the time."),
+        {"time": _clock(check_in_at, zone)},
+    )
+
+
+def after_departure_error(at: datetime, check_out_at: datetime | None, zone: tzinfo) -> Decision | None:
+    """Nor after they went home."""
+    if check_out_at is None or at <= check_out_at:
+        return None
+    return Decision(
+        Mode.block, N_("The child went home at {time}: an entry cannot be later. Check the time."),
+        {"time": _clock(check_out_at, zone)},
+    )
+
+
+# An open nap runs on until it is ended: for overlaps it has no end yet.
+_OPEN = datetime.max.replace(tzinfo=UTC)
+
+
+def nap_overlap_error(
+    start: datetime, end: datetime | None, other_naps: Iterable[tuple[datetime, datetime | None]], zone: tzinfo
+) -> Decision | None:
+    """A child sleeps one nap at a time: a nap may not overlap another of the same day (touching is fine)."""
+    for other_start, other_end in sorted(other_naps):
+        if overlaps(start, end or _OPEN, other_start, other_end or _OPEN):
+            return Decision(
+                Mode.block, N_("This nap overlaps the child's nap from {time}. Check the times."),
+                {"time": _clock(other_start, zone)},
+            )
+    return None
+
+
+def sleep_check_error(at: datetime, naps: Iterable[tuple[datetime, datetime | None]]) -> str | None:
+    """A sleep check is made on a sleeping child: its time lies within one of the day's naps."""
+    if any(start <= at and (end is None or at <= end) for start, end in naps):
+        return None
+    return N_("A sleep check must be during one of the child's naps. Check the time.")
+
+
 def at_local_time(on: date, clock_time: time, zone: tzinfo) -> datetime:
     """The UTC moment of a wall-clock time on a local date (the time field on the tablet)."""
     return datetime.combine(on, clock_time, tzinfo=zone).astimezone(UTC)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from nursery_ops import audit
 from nursery_ops.attendance.models import Attendance
-from nursery_ops.attendance.service import present_attendance
+from nursery_ops.attendance.service import attendance_on, present_attendance
 from nursery_ops.auth.models import Person, Role
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date
@@ -39,16 +39,21 @@ from nursery_ops.dailylog.models import (
     PhotoTag,
 )
 from nursery_ops.dailylog.rules import (
+    after_departure_error,
     at_local_time,
+    before_arrival_error,
     may_correct,
     nap_end_error,
+    nap_overlap_error,
     outdoor_total_minutes,
     overlaps,
+    sleep_check_error,
     time_error,
 )
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
+from nursery_ops.policy import Decision, Mode
 from nursery_ops.photos.models import Photo
 from nursery_ops.photos.service import PreparedPhoto, save_photo
 from nursery_ops.rooms.models import Room
@@ -66,8 +71,10 @@ END_REQUIRED = N_("Enter when the nap ended.")
 CHOOSE_CHILDREN = N_("Choose at least one child.")
 BATCH_NOT_PRESENT = N_("A child you chose is no longer in the room. Reload the page and try again.")
 BATCH_ALREADY_ASLEEP = N_("A child you chose is already asleep. Reload the page and try again.")
+BATCH_NAP_OVERLAP = N_("{name} already had a nap from {time}: a new nap cannot start before it ended. Check the time.")
 OUTDOOR_END_BEFORE_START = N_("The end must be after the start.")
 OUTDOOR_OVERLAP = N_("This overlaps outdoor time already recorded today.")
+OUTDOOR_NOT_TODAY = N_("Only today's outdoor time can be voided on the tablet. Ask the director to void older periods.")
 
 
 def is_director(actor: RoomActor) -> bool:
@@ -89,24 +96,64 @@ def _checked_time(clock_time, on: date, now: datetime, field: str = "time") -> d
     return at
 
 
+def _within_stay(at: datetime, attendance: Attendance | None, field: str = "time") -> None:
+    """Refuses a moment before the child's arrival (or after their departure) that day."""
+    if attendance is None:
+        return
+    zone = get_settings().zone
+    error = before_arrival_error(at, attendance.check_in_at, zone) or after_departure_error(
+        at, attendance.check_out_at, zone
+    )
+    if error is not None:
+        raise Refused({field: error})
+
+
 # ---------------------------------------------------------------- who is in the room
 
 
-def present_children(session: Session, room_id: int, on: date) -> list[Child]:
-    """Children checked in to this room today and not yet gone home, by name."""
-    return list(
-        session.exec(
-            select(Child)
+def present_with_arrival(session: Session, room_id: int, on: date) -> list[tuple[Child, datetime]]:
+    """Children checked in to this room today and not yet gone home, by name, with their arrival time."""
+    return [
+        (child, check_in_at)
+        for child, check_in_at in session.exec(
+            select(Child, Attendance.check_in_at)
             .join(Attendance, Attendance.child_id == Child.id)
             .where(Attendance.room_id == room_id, Attendance.on_date == on, col(Attendance.check_out_at).is_(None))
             .order_by(Child.full_name, Child.id)
         ).all()
-    )
+    ]
+
+
+def present_children(session: Session, room_id: int, on: date) -> list[Child]:
+    return [child for child, _arrived in present_with_arrival(session, room_id, on)]
+
+
+def _batch_after_arrivals(at: datetime, chosen: list[tuple[Child, datetime]], field: str) -> None:
+    zone = get_settings().zone
+    for child, check_in_at in chosen:
+        if (error := before_arrival_error(at, check_in_at, zone, child.full_name)) is not None:
+            raise Refused({field: error})
 
 
 def _current():
     """Entries that count: not replaced by a correction, not voided."""
     return (col(LogEntry.replaced).is_(False), col(LogEntry.voided_at).is_(None))
+
+
+def naps_of(session: Session, child_ids: list[int], on: date) -> list[LogEntry]:
+    """The current naps of these children that day (one statement)."""
+    return list(session.exec(
+        select(LogEntry).where(
+            col(LogEntry.child_id).in_(child_ids), LogEntry.on_date == on, LogEntry.kind == EntryKind.nap, *_current()
+        )
+    ).all())
+
+
+def _no_overlap(session: Session, child_id: int, on: date, start: datetime, end: datetime | None,
+                field: str = "time", exclude_id: int | None = None) -> None:
+    others = [(nap.started_at, nap.ended_at) for nap in naps_of(session, [child_id], on) if nap.id != exclude_id]
+    if (error := nap_overlap_error(start, end, others, get_settings().zone)) is not None:
+        raise Refused({field: error})
 
 
 def open_nap(session: Session, child_id: int, on: date) -> LogEntry | None:
@@ -208,9 +255,11 @@ def record_entry(session: Session, actor: RoomActor, child: Child, slug: str, da
     if (first := by_token(session, data.form_token)) is not None:
         return first
     today = local_date(now)
-    if present_attendance(session, actor.room.id, child.id, today) is None:
+    attendance = present_attendance(session, actor.room.id, child.id, today)
+    if attendance is None:
         raise Refused({"__all__": NOT_PRESENT})
     at = _checked_time(data.time, today, now)
+    _within_stay(at, attendance)
     fields: dict = {}
     if slug == "meal":
         fields = {"meal": data.meal, "amount": data.amount}
@@ -219,6 +268,7 @@ def record_entry(session: Session, actor: RoomActor, child: Child, slug: str, da
     elif slug == "nap-start":
         if open_nap(session, child.id, today) is not None:
             raise Refused({"__all__": ALREADY_ASLEEP})
+        _no_overlap(session, child.id, today, at, None)
         fields = {"started_at": at}
     elif slug == "sleep-check":
         nap = open_nap(session, child.id, today)
@@ -263,11 +313,23 @@ def end_nap(session: Session, actor: RoomActor, child: Child, data: NapEndForm, 
     return nap
 
 
-def _end(session: Session, actor: RoomActor, nap: LogEntry, at: datetime) -> None:
+def _end(session: Session, actor: RoomActor, nap: LogEntry, at: datetime, action: str = "nap_ended") -> None:
     before = audit.snapshot(nap)
     nap.ended_at = at
     session.add(nap)
-    audit.record(session, actor.person_id, "nap_ended", nap, child_id=nap.child_id, before=before, after=audit.snapshot(nap))
+    audit.record(session, actor.person_id, action, nap, child_id=nap.child_id, before=before, after=audit.snapshot(nap))
+
+
+def end_naps_at_departure(session: Session, actor: RoomActor, child_id: int, on: date, at: datetime) -> list[LogEntry]:
+    """Checking out a sleeping child (carried out on one arm) ends the nap at the departure time.
+
+    Audited as `nap_ended_at_check_out`, so the day's history says the nap was not ended by hand.
+    The caller (attendance.service.check_out) commits.
+    """
+    naps = [nap for nap in naps_of(session, [child_id], on) if nap.ended_at is None]
+    for nap in naps:
+        _end(session, actor, nap, max(at, nap.started_at), "nap_ended_at_check_out")
+    return naps
 
 
 def photo_tags_valid(session: Session, actor: RoomActor, child: Child, also_tagged: list[int], on: date) -> list[int]:
@@ -290,6 +352,7 @@ def record_photo(
     today = local_date(now)
     tagged = photo_tags_valid(session, actor, child, data.also_tagged, today)
     at = _checked_time(data.time, today, now)
+    _within_stay(at, present_attendance(session, actor.room.id, child.id, today))
     entry = _new_entry(actor, child, EntryKind.photo, at, data.form_token, text=data.text)
 
     def attach(photo: Photo) -> None:
@@ -320,7 +383,8 @@ def batch_meal(
     if _batch_tokens_used(session, data.form_token):
         return []
     today = local_date(now)
-    present = present_children(session, actor.room.id, today)
+    arrivals = present_with_arrival(session, actor.room.id, today)
+    present = [child for child, _arrived in arrivals]
     errors = {}
     amounts = {}
     for child in present:
@@ -334,6 +398,7 @@ def batch_meal(
     if errors:
         raise Refused(errors)
     at = _checked_time(data.time, today, now)
+    _batch_after_arrivals(at, [(child, arrived) for child, arrived in arrivals if child.id in amounts], "time")
     entries = [
         _new_entry(actor, child, EntryKind.meal, at, _child_token(data.form_token, child.id),
                    meal=data.meal, amount=amounts[child.id])
@@ -369,13 +434,21 @@ def batch_nap_start(session: Session, actor: RoomActor, data: BatchNapForm, now:
     if not data.children:
         raise Refused({"children": CHOOSE_CHILDREN})
     today = local_date(now)
-    present = {child.id: child for child in present_children(session, actor.room.id, today)}
+    arrivals = {child.id: (child, arrived) for child, arrived in present_with_arrival(session, actor.room.id, today)}
+    present = {child_id: child for child_id, (child, _arrived) in arrivals.items()}
     chosen = sorted(set(data.children))
     if not set(chosen) <= set(present):
         raise Refused({"children": BATCH_NOT_PRESENT})
     if set(chosen) & set(sleeping_in_room(session, actor.room.id, today)):
         raise Refused({"children": BATCH_ALREADY_ASLEEP})
     at = _checked_time(data.time, today, now)
+    _batch_after_arrivals(at, [arrivals[child_id] for child_id in chosen], "time")
+    zone = get_settings().zone
+    for nap in naps_of(session, chosen, today):
+        if nap_overlap_error(at, None, [(nap.started_at, nap.ended_at)], zone) is not None:
+            raise Refused({"time": Decision(Mode.block, BATCH_NAP_OVERLAP, {
+                "name": present[nap.child_id].full_name, "time": nap.started_at.astimezone(zone).strftime("%H:%M"),
+            })})
     entries = [
         _new_entry(actor, present[child_id], EntryKind.nap, at, _child_token(data.form_token, child_id), started_at=at)
         for child_id in chosen
@@ -450,6 +523,12 @@ def correct_entry(
         return first
     _may_change(actor, entry, now)
     at = _checked_time(data.time, entry.on_date, now)
+    attendance = attendance_on(session, entry.child_id, entry.on_date)
+    _within_stay(at, attendance)
+    if entry.kind is EntryKind.sleep_check:
+        naps = [(nap.started_at, nap.ended_at) for nap in naps_of(session, [entry.child_id], entry.on_date)]
+        if (message := sleep_check_error(at, naps)) is not None:
+            raise Refused({"time": message})
     new = LogEntry(
         **entry.model_dump(exclude={
             "id", "at", "by_id", "recorded_at", "form_token", "replaces_id", "replaced", "correction_reason",
@@ -463,6 +542,9 @@ def correct_entry(
     if isinstance(data, NapCorrection):
         new.started_at = at
         new.ended_at = _nap_end(data, entry, at, now)
+        if new.ended_at is not None:
+            _within_stay(new.ended_at, attendance, "end_time")
+        _no_overlap(session, entry.child_id, entry.on_date, at, new.ended_at, exclude_id=entry.id)
     before = audit.snapshot(entry)
     entry.replaced = True
     session.add(entry)
@@ -571,6 +653,24 @@ def record_outdoor(session: Session, actor: RoomActor, data: OutdoorForm, now: d
     period = OutdoorTime(room_id=actor.room.id, on_date=today, started_at=start, ended_at=end, by_id=actor.person_id)
     session.add(period)
     audit.record(session, actor.person_id, "outdoor_time_recorded", period, after=audit.snapshot(period))
+    session.commit()
+    return period
+
+
+def room_outdoor(session: Session, room: Room, period_id: int) -> OutdoorTime:
+    period = session.get(OutdoorTime, period_id)
+    if period is None or period.room_id != room.id:
+        raise NotFound()
+    return period
+
+
+def void_outdoor(session: Session, actor: RoomActor, period: OutdoorTime, reason: str, now: datetime) -> OutdoorTime:
+    """A period recorded in error stays with who voided it, when and why; to correct one, void it and add it again."""
+    if period.voided_at is not None:
+        return period
+    if not may_correct(period.on_date, local_date(now), is_director(actor)):
+        raise Refused({"__all__": OUTDOOR_NOT_TODAY})
+    audit.void(session, actor.person_id, period, "outdoor_time_voided", reason, now)
     session.commit()
     return period
 

@@ -24,14 +24,14 @@ from nursery_ops.attendance.models import (
     TemporaryBooking,
 )
 from nursery_ops.attendance.rules import (
-    after_cutoff,
+    absence_cutoff,
     children_per_caregiver,
     is_expected,
     needs_family_call,
+    reason_needed,
     required_caregivers,
 )
 from nursery_ops.attendance.service import OnDuty, on_duty, sick_to_follow_up
-from nursery_ops.auth.models import Role
 from nursery_ops.children.models import Child
 from nursery_ops.children.rules import completed_months
 from nursery_ops.clock import to_local, utcnow
@@ -48,11 +48,9 @@ from nursery_ops.medication.service import DoseDue, doses_due
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.service import holds_place_on
-from nursery_ops.rooms.tablet import RoomActor
+from nursery_ops.rooms.tablet import RoomActor, shared_tablet
 from nursery_ops.templating import is_htmx, render
 
-# The outdoor-time warning waits for the afternoon: in the morning the day is not over.
-OUTDOOR_WARN_FROM = time(15, 0)
 LATEST_ENTRIES = 3
 
 @dataclass
@@ -71,6 +69,7 @@ class ChildDay:
     last_sleep_check: LogEntry | None = None
     last_bottle: LogEntry | None = None
     reason_needed: bool = False
+    reason_due_at: time | None = None  # the child's absence cut-off (by care type and half-day session)
     call_family: bool = False
     off_sick: bool = False  # off sick and not back since: followed up each day until return
     medication: list[DoseDue] = field(default_factory=list)  # today's authorised doses, in time order
@@ -105,6 +104,25 @@ class ChildDay:
     def hourly(self) -> bool:
         """Hourly and temporary care are billed to the minute: the tile shows times with care."""
         return self.enrolment is not None and self.enrolment.care_type in (CareType.hourly, CareType.temporary)
+
+    def settle(self, now: datetime, policy: Policy, *, midday_checked: bool) -> None:
+        """Work out what is due once the day's rows are in: the room view and the dashboard both call this."""
+        local_now = to_local(now).time()
+        self.midday_due = self.present and local_now >= policy.midday_check_due and not midday_checked
+        # A check counts for the nap it follows by time, so a corrected nap keeps its checks.
+        if self.nap is None or (self.last_sleep_check and self.last_sleep_check.at < self.nap.started_at):
+            self.last_sleep_check = None
+        if self.nap is not None:
+            last_check = self.last_sleep_check.at if self.last_sleep_check else None
+            self.sleep_overdue = self.present and sleep_check_overdue(self.nap.started_at, last_check, now, policy)
+        if self.enrolment is not None:
+            self.reason_due_at = absence_cutoff(self.enrolment.care_type, self.enrolment.half_day_session, policy)
+            self.reason_needed = reason_needed(
+                self.expected, self.attendance is not None, self.absence is not None, self.reason_due_at, local_now
+            )
+        self.call_family = self.absence is not None and needs_family_call(
+            self.absence.reason, self.absence.family_called_at, self.attendance is not None
+        )
 
 
 @dataclass
@@ -145,8 +163,9 @@ class RoomDay:
 
     @property
     def outdoor_warn(self) -> bool:
+        # The warning waits for the afternoon (`outdoor_warn_from`): in the morning the day is not over.
         return (
-            to_local(self.now).time() >= OUTDOOR_WARN_FROM
+            to_local(self.now).time() >= self.policy.outdoor_warn_from
             and self.outdoor_minutes < self.policy.outdoor_minutes
             and not self.outdoor_reason
         )
@@ -190,7 +209,11 @@ def load_room_day(session: Session, room: Room, today: date, policy: Policy, now
     ).all()
     absences = {
         absence.child_id: absence
-        for absence in session.exec(select(Absence).where(Absence.room_id == room.id, Absence.on_date == today)).all()
+        for absence in session.exec(
+            select(Absence).where(
+                Absence.room_id == room.id, Absence.on_date == today, col(Absence.superseded_at).is_(None)
+            )
+        ).all()
     }
 
     days: dict[int, ChildDay] = {}
@@ -240,8 +263,6 @@ def load_room_day(session: Session, room: Room, today: date, policy: Policy, now
         elif entry.kind is EntryKind.bottle:
             day.last_bottle = entry
 
-    local_now = to_local(now).time()
-    cutoff_passed = after_cutoff(local_now, policy)
     off_sick = sick_to_follow_up(session, today, room.id)
     for item in doses_due(session, today, now, child_ids=child_ids):
         tiles[item.child.id].medication.append(item)
@@ -249,17 +270,7 @@ def load_room_day(session: Session, room: Room, today: date, policy: Policy, now
     for day in tiles.values():
         day.off_sick = day.child.id in off_sick and day.attendance is None
         day.health = health.get(day.child.id)
-        day.midday_due = (
-            day.present and local_now >= policy.midday_check_due and not (day.health and day.health.midday_check)
-        )
-        # A check counts for the nap it follows by time, so a corrected nap keeps its checks.
-        if day.nap is None or (day.last_sleep_check and day.last_sleep_check.at < day.nap.started_at):
-            day.last_sleep_check = None
-        if day.nap is not None:
-            last_check = day.last_sleep_check.at if day.last_sleep_check else None
-            day.sleep_overdue = day.present and sleep_check_overdue(day.nap.started_at, last_check, now, policy)
-        day.reason_needed = cutoff_passed and day.expected and day.attendance is None and day.absence is None
-        day.call_family = day.absence is not None and needs_family_call(day.absence.reason, day.absence.family_called_at)
+        day.settle(now, policy, midday_checked=bool(day.health and day.health.midday_check))
 
     outdoor = session.exec(
         select(OutdoorTime.started_at, OutdoorTime.ended_at).where(
@@ -281,7 +292,7 @@ def room_context(session: Session, actor: RoomActor, now: datetime | None = None
     policy = load_policy(session)
     day = load_room_day(session, actor.room, to_local(now).date(), policy, now)
     # The director's own sessions never lock (rooms.tablet); the page shows no idle countdown then.
-    lock_minutes = 0 if Role.director in actor.me.roles else policy.tablet_lock_minutes
+    lock_minutes = policy.tablet_lock_minutes if shared_tablet(actor.me, actor.person_id) else 0
     acting_on_duty = any(person.person_id == actor.person_id for person in day.duty)
     return {
         "room": actor.room, "day": day, "actor": actor, "lock_minutes": lock_minutes,

@@ -8,24 +8,31 @@ Every room action takes `actor: RoomActing` instead of a role parameter:
 It admits staff allowed in that room (the director and the health officer in
 any room, a caregiver only in rooms assigned to them; 403 otherwise), refuses a
 tablet left without an action longer than `tablet_lock_minutes` (TabletLocked →
-the PIN screen; a director's own sessions never lock), and names the person acting — the one who last unlocked the tablet
-with their PIN, else the person signed in. Records carry `actor.person_id`.
+the PIN screen; a director's own session never locks while the director acts, but does
+as soon as someone else acts on it through their PIN), and names the person acting —
+the one who last unlocked the tablet with their PIN, else the person signed in.
+Records carry `actor.person_id`.
+
+Every request to a room's pages (the room view, a form opened in a tile, a form sent)
+is an action of the person at the tablet and keeps it awake; static/tablet.js counts
+from the same requests, so the page locks when the server would.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import update
+from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
 from nursery_ops.auth.access import UNSAFE, DbSession, Staff
 from nursery_ops.auth.models import LoginSession, Person, Role
 from nursery_ops.auth.service import CurrentPerson, password_hasher, roles_of
 from nursery_ops.clock import utcnow
+from nursery_ops.db import open_session
 from nursery_ops.errors import Forbidden, NotFound, TabletLocked
-from nursery_ops.policy import load_policy
+from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver
 from nursery_ops.settings import get_settings
 from nursery_ops.staff.models import PinFailure, TabletPin
@@ -50,6 +57,37 @@ def may_work_in_room(session: Session, person_id: int, roles: frozenset[Role], r
     return session.exec(assigned).first() is not None
 
 
+def shared_tablet(me: CurrentPerson, acting_person_id: int) -> bool:
+    """Whether the idle lock applies: always, except a director's own session while the director acts.
+
+    Once a caregiver acts on a director's tablet through their PIN, it is a shared tablet
+    like any other: left idle, it must not go on acting as that caregiver.
+    """
+    return Role.director not in me.roles or acting_person_id != me.id
+
+
+def idle_locked(login: LoginSession, me: CurrentPerson, now: datetime, policy: Policy) -> bool:
+    last_action = login.acting_seen_at or login.created_at
+    return shared_tablet(me, login.acting_person_id or me.id) and now - last_action > timedelta(
+        minutes=policy.tablet_lock_minutes
+    )
+
+
+def keep_awake(request: Request, session: Session, login: LoginSession, now: datetime) -> None:
+    """Record the request as the tablet's latest action.
+
+    A form post already holds the write transaction; a page or a form opened (GET) runs
+    in a read transaction, so it writes in a short one of its own (as auth.access does).
+    """
+    if request.method in UNSAFE:
+        login.acting_seen_at = now
+        session.add(login)
+        return
+    with open_session(request.app.state.engine, write=True) as writer:
+        writer.exec(update(LoginSession).where(LoginSession.token_hash == login.token_hash).values(acting_seen_at=now))
+        writer.commit()
+
+
 def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) -> RoomActor:
     room = session.get(Room, room_id)
     if room is None or not room.active:
@@ -58,19 +96,13 @@ def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) ->
         raise Forbidden()
     login = session.get(LoginSession, me.session_token_hash)
     now = utcnow()
-    last_action = login.acting_seen_at or login.created_at
-    # The director's own office sessions are not the shared tablet: they never lock.
-    shared_tablet = Role.director not in me.roles
-    if shared_tablet and now - last_action > timedelta(minutes=load_policy(session).tablet_lock_minutes):
+    if idle_locked(login, me, now, load_policy(session)):
         raise TabletLocked(room_id)
     person_id = login.acting_person_id or me.id
     acting = me.person if person_id == me.id else session.get(Person, person_id)
     if acting is None or not acting.active or not may_work_in_room(session, person_id, roles_of(session, person_id), room_id):
         raise TabletLocked(room_id)
-    if request.method in UNSAFE:
-        # An action keeps the tablet awake; looking at it does not.
-        login.acting_seen_at = now
-        session.add(login)
+    keep_awake(request, session, login, now)
     return RoomActor(room=room, me=me, person_id=person_id, person_name=acting.full_name)
 
 
@@ -87,13 +119,21 @@ def hash_pin(pin: str) -> str:
     return password_hasher.hash(pin)
 
 
-def pin_throttled(session: Session, session_hash: str) -> bool:
+def pin_throttled(session: Session, session_hash: str, person_id: int | None) -> bool:
+    """Too many wrong PINs within the lockout window, on this sign-in or for this person's PIN.
+
+    Counted per person too, so signing in again does not start a fresh count against
+    someone's PIN (that person waits the window out as well: the price of a 4-digit PIN).
+    """
     settings = get_settings()
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
-    failures = session.exec(
-        select(PinFailure.id).where(PinFailure.session_hash == session_hash, PinFailure.at >= since)
-    ).all()
-    return len(failures) >= settings.login_max_failures
+    on_session, on_person = session.exec(
+        select(
+            func.coalesce(func.sum(case((PinFailure.session_hash == session_hash, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((PinFailure.person_id == person_id, 1), else_=0)), 0),
+        ).where(PinFailure.at >= since)
+    ).one()
+    return max(on_session, on_person if person_id is not None else 0) >= settings.login_max_failures
 
 
 def unlock(session: Session, me: CurrentPerson, room_id: int, person_id: int, pin: str) -> bool:
@@ -108,7 +148,7 @@ def unlock(session: Session, me: CurrentPerson, room_id: int, person_id: int, pi
         and may_work_in_room(session, person_id, roles_of(session, person_id), room_id)
     )
     if not valid:
-        session.add(PinFailure(session_hash=me.session_token_hash))
+        session.add(PinFailure(session_hash=me.session_token_hash, person_id=person.id if person else None))
         return False
     session.exec(
         update(LoginSession)

@@ -65,4 +65,6 @@ class PinFailure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     session_hash: str = Field(max_length=64, index=True)
+    # Whose PIN was tried: counted per person too, so signing in again does not reset the count.
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)

@@ -50,9 +50,17 @@ def certify(session, person, valid_until=None, **fields):
     today = local_today()
     session.add(StaffCertificate(
         person_id=person.id, kind=fields.pop("kind", CertificateKind.health), number="J-1",
-        issued_on=today - timedelta(days=100), valid_until=valid_until or today + timedelta(days=200), **fields,
+        issued_on=fields.pop("issued_on", today - timedelta(days=100)),
+        valid_until=valid_until or today + timedelta(days=200), **fields,
     ))
     session.flush()
+
+
+def certify_to_work(session, person, **health):
+    """Every certificate clock-in asks for (DOMAIN.md "Staff"); `health` overrides the health certificate's fields."""
+    certify(session, person, **health)
+    certify(session, person, kind=CertificateKind.no_criminal_record)
+    certify(session, person, kind=CertificateKind.background_check)
 
 
 def clock(session, room, person):
@@ -133,6 +141,8 @@ def test_a_child_of_another_room_is_not_found_here(client_for, day):
 
 
 def test_clock_in_and_out(client_for, world, session):
+    certify_to_work(session, world.caregiver_a)
+    session.commit()
     client = client_for(world.caregiver_a)
     response = client.post(f"/rooms/{world.room_a.id}/clock-in")
     assert response.status_code == 303 and response.headers["location"] == f"/rooms/{world.room_a.id}"
@@ -149,6 +159,7 @@ def test_clock_in_and_out(client_for, world, session):
 
 
 def test_one_open_shift_per_person(client_for, world, session):
+    certify_to_work(session, world.caregiver_a)
     f.assign(session, world.room_b, world.caregiver_a)
     session.commit()
     client = client_for(world.caregiver_a)
@@ -661,3 +672,187 @@ def test_bookings_are_the_directors(client_for, anonymous, world, temporary):
     for person in (world.caregiver_a, world.health, world.parent_x):
         assert client_for(person).post(url, {"on_date": local_today().isoformat()}).status_code == 403
     assert anonymous.get(url).status_code == 303
+
+
+# ---------------------------------------------------------------- clock-in needs the certificates to work with children
+
+
+def test_clock_in_is_refused_naming_each_missing_certificate(client_for, world, session):
+    certify(session, world.caregiver_a)  # the health certificate only
+    session.commit()
+    response = client_for(world.caregiver_a).post(f"/rooms/{world.room_a.id}/clock-in")
+    assert response.status_code == 400 and "张老师 cannot clock in" in response.text
+    listed = response.text[response.text.index('id="missing-certificates"'):]
+    assert "No-criminal-record certificate (无犯罪记录证明)" in listed and "Background check (背景审查)" in listed
+    assert "Health certificate (健康证)" not in listed
+    assert rows(session, StaffShift) == 0 and actions(session) == []
+
+
+@pytest.mark.parametrize(
+    ("health", "allowed"),
+    [
+        ({"valid_until": local_today()}, True),  # valid through today
+        ({"valid_until": local_today() - timedelta(days=1)}, False),  # expired yesterday
+        ({"voided_at": utcnow(), "void_reason": "wrong number"}, False),
+        ({"issued_on": local_today() + timedelta(days=1)}, False),  # not issued yet
+    ],
+)
+def test_clock_in_with_an_expired_or_voided_health_certificate_is_refused(client_for, world, session, health, allowed):
+    certify_to_work(session, world.caregiver_a, **health)
+    session.commit()
+    response = client_for(world.caregiver_a).post(f"/rooms/{world.room_a.id}/clock-in")
+    assert (response.status_code == 303) is allowed
+    if not allowed:
+        assert response.status_code == 400 and "Health certificate (健康证)" in response.text
+    assert rows(session, StaffShift) == (1 if allowed else 0)
+
+
+def test_a_caregiver_who_is_also_the_health_officer_counts_only_in_their_own_room(client_for, world, session):
+    both = f.make_person(session, "carer_health", Role.caregiver, Role.health, full_name="周保健")
+    f.assign(session, world.room_b, both)
+    certify_to_work(session, both)
+    session.commit()
+    client = client_for(both)
+    # The health duty lets them act in room A too, but they are not room A's caregiver.
+    assert client.post(f"/rooms/{world.room_a.id}/clock-in").status_code == 303
+    [duty] = on_duty(session, world.room_a.id, local_today())
+    assert not duty.counted and duty.why_not == "Not a caregiver of this room: does not count toward the ratio"
+    assert client.post(f"/rooms/{world.room_a.id}/clock-out").status_code == 303
+    assert client.post(f"/rooms/{world.room_b.id}/clock-in").status_code == 303
+    fresh(session)
+    assert counted_caregivers(session, world.room_b.id, local_today()) == 1
+
+
+# ---------------------------------------------------------------- an absent child who arrives after all
+
+
+def test_a_late_arrival_closes_the_absence_and_the_call_is_no_longer_due(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    assert client.post(f"{base(day)}/absence", {"reason": "unknown"}).status_code == 303
+    page = client.get(f"/rooms/{day.room_a.id}").text
+    assert "Call the family: 1 absence" in page
+    assert morning_check(client, day).status_code == 303
+    assert check_in(client, day).status_code == 303
+    fresh(session)
+    absence = session.exec(select(Absence)).one()  # kept for the history, not deleted
+    assert absence.superseded_at is not None and absence.reason == "unknown"
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "absence_superseded_by_arrival")).one()
+    assert entry.before["superseded_at"] is None and entry.after["superseded_at"] is not None
+    assert entry.actor_id == day.caregiver_a.id and entry.child_id == day.child_x.id
+    assert unknown_without_call(session, local_today()) == []
+    page = client.get(f"/rooms/{day.room_a.id}").text
+    assert "Call the family" not in page and "Arrived" in page
+
+
+def test_a_child_reported_sick_who_arrives_is_not_followed_up_as_sick(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    client.post(f"{base(day)}/absence", {"reason": "sick", "symptoms": "咳嗽"})
+    morning_check(client, day)
+    assert check_in(client, day).status_code == 303
+    fresh(session)
+    assert sick_to_follow_up(session, local_today()) == set()
+    assert sick_to_follow_up(session, local_today() + timedelta(days=1)) == set()
+
+
+def test_a_sick_day_the_child_attended_is_not_refunded_as_sick_leave(session, world):
+    from datetime import date
+
+    from nursery_ops.billing.models import LineKind, RefundKind
+    from nursery_ops.contracts.models import ContractStatus
+    from nursery_ops.refunds import service as refunds
+    from nursery_ops.refunds.forms import RefundForm
+
+    enrolment = enrolment_of(session, world.child_x)
+    contract = f.make_contract(
+        session, enrolment, world.director, status=ContractStatus.active, start_date=date(2026, 3, 1),
+        end_date=date(2027, 2, 28), guardian_id=world.guardian_x.id, guardian_signed_on=date(2026, 2, 20),
+        director_signed_by_id=world.director.id, director_signed_on=date(2026, 2, 20),
+    )
+    f.make_refund_bill(session, contract, world.director, date(2026, 3, 1), date(2026, 3, 31), [(LineKind.care_fee, 280000)])
+    f.make_refund_payment(session, contract, world.director, 280000, date(2026, 3, 1))
+    days = [date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 11)]
+    for day_ in days:
+        session.add(Absence(child_id=world.child_x.id, room_id=world.room_a.id, on_date=day_, reason="sick",
+                            recorded_by_id=world.caregiver_a.id,
+                            superseded_at=utcnow() if day_ == days[-1] else None))  # came in on the 11th after all
+    session.commit()
+    data = RefundForm(requested_on=date(2026, 5, 1), period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+                      doctor_note="市妇幼保健院 诊断证明", doctor_note_seen=True)
+    proposal = refunds.calculate(session, contract, RefundKind.sick_leave, data, date(2026, 6, 1))
+    # Four sick days are under the five that earn a refund (five would give 31818 fen: tests/refunds).
+    assert proposal.calculation.amount_fen == 0
+
+
+# ---------------------------------------------------------------- double taps on absences and calls
+
+
+def test_a_repeated_call_changes_nothing_and_the_caller_is_kept_on_the_absence(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    client.post(f"{base(day)}/absence", {"reason": "unknown"})
+    assert client.post(f"{base(day)}/absence/call", {"call_note": "妈妈说发烧了"}).status_code == 303
+    fresh(session)
+    first = session.exec(select(Absence)).one()
+    called_at = first.family_called_at
+    assert first.family_called_by_id == day.caregiver_a.id
+    assert client_for(day.director).post(f"{base(day)}/absence/call", {"call_note": "又打了一次"}).status_code == 303
+    fresh(session)
+    again = session.exec(select(Absence)).one()
+    assert (again.family_called_at, again.call_note, again.family_called_by_id) == (called_at, "妈妈说发烧了", day.caregiver_a.id)
+    assert actions(session, day.child_x.id) == ["absence_recorded", "family_called"]
+
+
+def test_the_same_absence_sent_twice_is_audited_once(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    sick = {"reason": "sick", "symptoms": "发烧", "suspected_infection": "on"}
+    assert client.post(f"{base(day)}/absence", sick).status_code == 303
+    assert client.post(f"{base(day)}/absence", sick).status_code == 303
+    assert actions(session, day.child_x.id) == ["absence_recorded", "return_certificate_required"]
+    assert client.post(f"{base(day)}/absence", {**sick, "symptoms": "发烧、咳嗽"}).status_code == 303
+    assert actions(session, day.child_x.id)[-1] == "absence_changed"
+    assert rows(session, ReturnCertificate) == 1
+
+
+# ---------------------------------------------------------------- who may approve a one-off delegate
+
+
+DELEGATE = {"full_name": "李阿姨", "phone": "13900001111", "approval_how": "电话"}
+
+
+def test_a_guardian_not_allowed_to_pick_up_cannot_approve_a_delegate(client_for, day, session):
+    barred = f.make_guardian(session, day.child_x, "王爸爸", relation="父亲", may_pick_up=False)
+    session.commit()
+    client = client_for(day.caregiver_a)
+    assert "王爸爸" not in client.get(f"{base(day)}/delegate").text
+    response = client.post(f"{base(day)}/delegate", {**DELEGATE, "approved_by_guardian_id": str(barred.id)})
+    assert response.status_code == 400 and "who is allowed to pick up" in response.text
+    assert rows(session, PickupDelegate) == 0
+
+
+def test_a_delegate_cannot_collect_once_the_approving_guardian_may_not(arrived, day, session):
+    assert arrived.post(f"{base(day)}/delegate", {**DELEGATE, "approved_by_guardian_id": str(day.guardian_x.id)}).status_code == 303
+    fresh(session)
+    delegate = session.exec(select(PickupDelegate)).one()
+    link = session.exec(select(f.ChildGuardian).where(f.ChildGuardian.guardian_id == day.guardian_x.id)).one()
+    link.may_pick_up = False  # a court order, say, recorded after the approval
+    session.add(link)
+    session.commit()
+    assert f"delegate:{delegate.id}" not in arrived.get(f"{base(day)}/check-out").text
+    response = arrived.post(f"{base(day)}/check-out", {"collector": f"delegate:{delegate.id}"})
+    assert response.status_code == 400 and "may not collect the child" in response.text
+    fresh(session)
+    assert session.exec(select(Attendance)).one().check_out_at is None
+
+
+# ---------------------------------------------------------------- checking out a sleeping child
+
+
+def test_checking_out_a_sleeping_child_ends_the_nap_at_the_departure(arrived, day, session):
+    from nursery_ops.dailylog.models import EntryKind, LogEntry
+
+    assert arrived.post(f"{base(day)}/log/nap-start", {}).status_code == 303
+    assert arrived.post(f"{base(day)}/check-out", {"collector": f"guardian:{day.guardian_x.id}"}).status_code == 303
+    fresh(session)
+    nap = session.exec(select(LogEntry).where(LogEntry.kind == EntryKind.nap)).one()
+    attendance = session.exec(select(Attendance)).one()
+    assert nap.ended_at == attendance.check_out_at
+    assert actions(session, day.child_x.id)[-2:] == ["checked_out", "nap_ended_at_check_out"]

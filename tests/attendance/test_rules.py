@@ -6,26 +6,31 @@ import pytest
 
 from nursery_ops.attendance.models import AbsenceReason
 from nursery_ops.attendance.rules import (
+    REQUIRED_TO_WORK,
     Collector,
     CollectorKind,
-    after_cutoff,
+    absence_cutoff,
+    attendance_times_errors,
     certificate_valid,
     children_per_caregiver,
     is_expected,
-    missing_reasons,
+    may_correct_times,
+    missing_certificates,
     morning_check_decision,
     needs_family_call,
     not_counted_reason,
     parse_temperature,
     pickup_decision,
     ratio_decision,
+    reason_needed,
     required_caregivers,
     sick_follow_up,
     temperature_error,
 )
-from nursery_ops.enrolment.models import CareType, EnrolmentStatus
+from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
 from nursery_ops.policy import DEFAULT_POLICY
 from nursery_ops.rooms.models import RoomType
+from nursery_ops.staff.models import CertificateKind
 from tests.factories import birth_for_months
 
 ON = date(2026, 11, 25)  # a Wednesday
@@ -166,6 +171,8 @@ def test_fever_threshold_follows_the_policy():
         (Collector(CollectorKind.delegate, 1, active=True, on_date=ON), True),
         (Collector(CollectorKind.delegate, 1, active=True, on_date=date(2026, 11, 24)), False),  # yesterday's
         (Collector(CollectorKind.delegate, 1, active=False, on_date=ON), False),  # approving guardian ended
+        # approved by a guardian who may not collect the child themself
+        (Collector(CollectorKind.delegate, 1, active=True, may_pick_up=False, on_date=ON), False),
         (None, False),  # a stranger
     ],
 )
@@ -179,22 +186,62 @@ def test_pickup_decision(collector, allowed):
 # ---------------------------------------------------------------- absences
 
 
-@pytest.mark.parametrize(("now", "after"), [(time(9, 29), False), (time(9, 30), True), (time(14, 0), True)])
-def test_after_cutoff(now, after):
-    assert after_cutoff(now, DEFAULT_POLICY) is after
+MORNING, AFTERNOON = HalfDaySession.morning, HalfDaySession.afternoon
 
 
-def test_missing_reasons_only_after_the_cutoff():
-    assert missing_reasons([1, 2, 3, 4], arrived=[1], absent=[3], local_now=time(9, 29), policy=DEFAULT_POLICY) == []
-    assert missing_reasons([1, 2, 3, 4], arrived=[1], absent=[3], local_now=time(9, 30), policy=DEFAULT_POLICY) == [2, 4]
+@pytest.mark.parametrize(
+    ("care_type", "session", "cutoff"),
+    [
+        (CareType.full_day, None, time(9, 30)),
+        (CareType.half_day, MORNING, time(9, 30)),
+        (CareType.half_day, AFTERNOON, time(14, 30)),
+        (CareType.temporary, None, time(9, 30)),  # a booked day comes like a full day
+        (CareType.hourly, None, time(17, 30)),  # varied hours: only once the nursery closes
+    ],
+)
+def test_absence_cutoff_follows_the_care_type_and_half_day_session(care_type, session, cutoff):
+    assert absence_cutoff(care_type, session, DEFAULT_POLICY) == cutoff
 
 
-def test_unknown_absence_needs_a_call_until_recorded():
+def test_the_afternoon_cutoff_is_a_setting():
+    later = DEFAULT_POLICY.with_values(afternoon_absence_cutoff=time(15, 0))
+    assert absence_cutoff(CareType.half_day, AFTERNOON, later) == time(15, 0)
+
+
+@pytest.mark.parametrize(
+    ("care_type", "session", "now", "needed"),
+    [
+        (CareType.full_day, None, time(9, 29), False),
+        (CareType.full_day, None, time(9, 30), True),
+        (CareType.half_day, AFTERNOON, time(9, 30), False),  # the audit's bug: flagged at the morning cut-off
+        (CareType.half_day, AFTERNOON, time(14, 29), False),
+        (CareType.half_day, AFTERNOON, time(14, 30), True),
+        (CareType.half_day, MORNING, time(9, 30), True),
+        (CareType.hourly, None, time(9, 30), False),
+        (CareType.hourly, None, time(17, 29), False),
+        (CareType.hourly, None, time(17, 30), True),
+    ],
+)
+def test_a_reason_is_needed_from_the_childs_own_cutoff(care_type, session, now, needed):
+    cutoff = absence_cutoff(care_type, session, DEFAULT_POLICY)
+    assert reason_needed(True, False, False, cutoff, now) is needed
+
+
+@pytest.mark.parametrize(
+    ("expected", "arrived", "absence", "needed"),
+    [(True, False, False, True), (False, False, False, False), (True, True, False, False), (True, False, True, False)],
+)
+def test_no_reason_is_needed_for_a_child_not_expected_in_or_explained(expected, arrived, absence, needed):
+    assert reason_needed(expected, arrived, absence, time(9, 30), time(10, 0)) is needed
+
+
+def test_unknown_absence_needs_a_call_until_recorded_or_the_child_arrives():
     called = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-    assert needs_family_call(AbsenceReason.unknown, None)
-    assert not needs_family_call(AbsenceReason.unknown, called)
-    assert not needs_family_call(AbsenceReason.sick, None)
-    assert not needs_family_call(AbsenceReason.leave, None)
+    assert needs_family_call(AbsenceReason.unknown, None, arrived=False)
+    assert not needs_family_call(AbsenceReason.unknown, None, arrived=True)
+    assert not needs_family_call(AbsenceReason.unknown, called, arrived=False)
+    assert not needs_family_call(AbsenceReason.sick, None, arrived=False)
+    assert not needs_family_call(AbsenceReason.leave, None, arrived=False)
 
 
 def test_sick_children_are_followed_up_until_they_return():
@@ -214,8 +261,90 @@ def test_certificate_valid(voided, until, valid):
 
 
 @pytest.mark.parametrize(
-    ("on_shift", "certificate", "caregiver", "counted"),
-    [(True, True, True, True), (False, True, True, False), (True, False, True, False), (True, True, False, False)],
+    ("on_shift", "certificate", "caregiver", "assigned", "counted"),
+    [
+        (True, True, True, True, True),
+        (False, True, True, True, False),
+        (True, False, True, True, False),
+        (True, True, False, True, False),
+        # a caregiver who is also the health officer, clocked in to a room not theirs
+        (True, True, True, False, False),
+    ],
 )
-def test_who_counts_toward_the_ratio(on_shift, certificate, caregiver, counted):
-    assert (not_counted_reason(on_shift, certificate, caregiver) is None) is counted
+def test_who_counts_toward_the_ratio(on_shift, certificate, caregiver, assigned, counted):
+    assert (not_counted_reason(on_shift, certificate, caregiver, assigned) is None) is counted
+
+
+def test_a_caregiver_of_another_room_is_told_why_they_do_not_count():
+    assert not_counted_reason(True, True, True, False) == "Not a caregiver of this room: does not count toward the ratio"
+
+
+HEALTH, RECORD, BACKGROUND = CertificateKind.health, CertificateKind.no_criminal_record, CertificateKind.background_check
+
+
+@pytest.mark.parametrize(
+    ("held", "missing"),
+    [
+        ({HEALTH, RECORD, BACKGROUND}, []),
+        ({HEALTH, RECORD, BACKGROUND, CertificateKind.qualification}, []),
+        ({RECORD, BACKGROUND}, [HEALTH]),
+        ({HEALTH}, [RECORD, BACKGROUND]),
+        (set(), [HEALTH, RECORD, BACKGROUND]),
+        ({CertificateKind.qualification}, [HEALTH, RECORD, BACKGROUND]),  # a qualification is not enough
+    ],
+)
+def test_missing_certificates_to_work_with_children(held, missing):
+    assert missing_certificates(held) == missing
+    assert set(REQUIRED_TO_WORK) == {HEALTH, RECORD, BACKGROUND}
+
+
+# ---------------------------------------------------------------- correcting arrival and departure times
+
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("director", "caregiver", "on", "allowed"),
+    [
+        (False, True, TODAY, True),
+        (False, True, date(2026, 11, 24), False),  # yesterday: the director's
+        (True, False, date(2026, 11, 24), True),
+        (True, False, TODAY, True),
+        (False, False, TODAY, False),  # a health officer of another room, say
+    ],
+)
+def test_who_may_correct_arrival_and_departure(director, caregiver, on, allowed):
+    assert may_correct_times(director, caregiver, on, TODAY) is allowed
+
+
+def at(hour, minute=0):
+    """A moment of 25 Nov 2026 in UTC (the zone passed to the rule is UTC too)."""
+    return datetime(2026, 11, 25, hour, minute, tzinfo=UTC)
+
+
+NOW = at(12)
+
+
+@pytest.mark.parametrize(
+    ("check_in", "check_out", "logged", "fields"),
+    [
+        (at(8), None, None, set()),
+        (at(8), at(11), None, set()),
+        (at(12), None, None, set()),  # now is not the future
+        (at(12, 1), None, None, {"check_in"}),
+        (at(8), at(12, 1), None, {"check_out"}),
+        (at(8), at(8), None, {"check_out"}),  # departure not after the arrival
+        (at(9), at(8), None, {"check_out"}),
+        (at(8), at(11), (at(8), at(11)), set()),  # the log may touch both ends
+        (at(8, 1), at(11), (at(8), at(10)), {"check_in"}),
+        (at(8), at(10, 59), (at(8, 30), at(11)), {"check_out"}),
+    ],
+)
+def test_impossible_arrival_and_departure_times(check_in, check_out, logged, fields):
+    assert set(attendance_times_errors(check_in, check_out, NOW, logged, UTC)) == fields
+
+
+def test_a_log_entry_before_the_corrected_arrival_is_named_with_its_time():
+    error = attendance_times_errors(at(9), None, NOW, (at(8, 40), at(8, 40)), UTC)["check_in"]
+    assert error.params == {"time": "08:40"} and "correct that entry first" in error.message

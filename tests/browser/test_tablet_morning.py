@@ -234,3 +234,32 @@ def test_a_morning_in_one_room(page: Page, problems, viewport, tmp_path):
     assert problems.outside_requests == []
     # The three refusals came back as 400, which chromium logs; nothing else may be logged (CSP included).
     assert [error for error in problems.console_errors if "status of 400" not in error] == []
+
+
+@pytest.mark.parametrize("viewport", ["tablet"])
+def test_an_idle_tablet_locks_itself_before_the_server_would_but_not_while_someone_types(page: Page, problems, viewport):
+    """The demo's 小月亮 托小班 (5 min lock): the page counts from its last request to the server, like the
+    server, and locks 10 s early; typing into a form tells the server (…/awake) and keeps both awake."""
+    page.clock.install()
+    sign_in(page, "caregiver")
+    page.goto("/rooms")
+    page.locator("a", has_text="小月亮 托小班").first.click()
+    page.wait_for_url(re.compile(r"/rooms/\d+$"))
+    room_url = page.url
+
+    tile = page.locator(".child-tile.status-arrived").first
+    open_action(tile, "Note")
+    note = tile.get_by_label("Note")
+    expect(note).to_be_visible()
+    page.clock.fast_forward("01:30")
+    with page.expect_response(re.compile(r"/awake$")) as awake:
+        note.press_sequentially("午睡前")  # typing: an action, told to the server
+    assert awake.value.status == 204
+    page.clock.fast_forward("04:40")  # 6:10 since the form opened, 4:40 since the typing
+    expect(page).to_have_url(room_url)
+    expect(note).to_have_value("午睡前")
+
+    page.clock.fast_forward("00:15")  # 4:55 without an action: the page locks before the server's 5:00
+    page.wait_for_url(re.compile(r"/unlock\?idle=1$"))
+    expect(page.locator("#idle-locked")).to_contain_text("locked after 5 min without an action")
+    assert problems.outside_requests == [] and problems.console_errors == []

@@ -7,14 +7,18 @@ import pytest
 
 from nursery_ops.dailylog.models import Amount, EntryKind, LogEntry, Meal, Nappy
 from nursery_ops.dailylog.rules import (
+    after_departure_error,
     at_local_time,
+    before_arrival_error,
     bottle_error,
     entry_summary,
     may_correct,
     nap_end_error,
+    nap_overlap_error,
     outdoor_total_minutes,
     outdoor_warning,
     sleep_check_due_at,
+    sleep_check_error,
     sleep_check_overdue,
     summary_text,
     time_error,
@@ -107,3 +111,62 @@ def test_summary_text_translates_labels_first():
         return message.format(**params).upper()
 
     assert summary_text(entry(EntryKind.nappy, nappy=Nappy.wet), gettext) == "NAPPY: WET"
+
+
+# ---------------------------------------------------------------- moments the child was not there
+
+
+def minutes(n: int) -> datetime:
+    return START + timedelta(minutes=n)
+
+
+@pytest.mark.parametrize(("at", "ok"), [(-1, False), (0, True), (30, True)])
+def test_nothing_is_logged_before_the_child_arrived(at, ok):
+    error = before_arrival_error(minutes(at), START, UTC)
+    assert (error is None) is ok
+    if not ok:
+        assert error.params == {"time": "04:00"} and "arrived at" in error.message
+
+
+def test_a_batch_refusal_names_the_child_who_arrived_later():
+    error = before_arrival_error(minutes(-5), START, ZoneInfo("Asia/Shanghai"), "王小明")
+    assert error.params == {"name": "王小明", "time": "12:00"}
+
+
+@pytest.mark.parametrize(("at", "check_out", "ok"), [(10, None, True), (10, 10, True), (11, 10, False)])
+def test_nor_after_they_went_home(at, check_out, ok):
+    gone = minutes(check_out) if check_out is not None else None
+    assert (after_departure_error(minutes(at), gone, UTC) is None) is ok
+
+
+# ---------------------------------------------------------------- one nap at a time
+
+
+EARLIER_NAP = (minutes(0), minutes(60))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "others", "ok"),
+    [
+        (60, None, [EARLIER_NAP], True),  # starts as the last one ended
+        (59, None, [EARLIER_NAP], False),
+        (-30, 0, [EARLIER_NAP], True),  # ends as the other starts
+        (-30, 1, [EARLIER_NAP], False),
+        (10, 20, [EARLIER_NAP], False),  # inside
+        (-10, 70, [EARLIER_NAP], False),  # around
+        (-30, None, [EARLIER_NAP], False),  # an open nap started earlier runs over the other
+        (90, 120, [(minutes(0), None)], False),  # the other is still open
+        (90, 120, [], True),
+    ],
+)
+def test_naps_do_not_overlap(start, end, others, ok):
+    error = nap_overlap_error(minutes(start), minutes(end) if end is not None else None, others, UTC)
+    assert (error is None) is ok
+    if not ok:
+        assert error.params == {"time": "04:00"}
+
+
+@pytest.mark.parametrize(("at", "ok"), [(-1, False), (0, True), (30, True), (60, True), (61, False), (125, True)])
+def test_a_sleep_check_lies_within_a_nap(at, ok):
+    naps = [EARLIER_NAP, (minutes(120), None)]
+    assert (sleep_check_error(minutes(at), naps) is None) is ok

@@ -386,3 +386,68 @@ def test_a_room_level_action_over_htmx_gets_the_whole_room(client_for, world, se
         headers={"HX-Request": "true", "X-CSRF-Token": tablet.token},
     )
     assert response.status_code == 200 and 'id="room-body"' in response.text and "<html" not in response.text
+
+
+# ---------------------------------------------------------------- each child's own absence cut-off
+
+
+def test_an_afternoon_half_day_child_needs_a_reason_only_after_the_afternoon_cutoff(world, session):
+    from nursery_ops.enrolment.models import HalfDaySession
+
+    afternoon, enrolment = child_in(session, world.room_a, "午一", care_type=CareType.half_day)
+    enrolment.half_day_session = HalfDaySession.afternoon
+    morning, enrolment = child_in(session, world.room_a, "午二", care_type=CareType.half_day)
+    enrolment.half_day_session = HalfDaySession.morning
+    session.commit()
+    at = {moment: load_room_day(session, world.room_a, local_today(), policy, local_moment(*moment))
+          for moment in ((9, 45), (14, 29), (14, 30))}
+    assert [at[m].child(afternoon.id).reason_needed for m in at] == [False, False, True]
+    assert [at[m].child(morning.id).reason_needed for m in at] == [True, True, True]
+    assert at[(9, 45)].child(afternoon.id).reason_due_at == time(14, 30)
+
+
+def test_an_hourly_child_is_not_chased_at_the_morning_cutoff_only_at_closing(world, session):
+    hourly, _ = child_in(session, world.room_a, "时一", care_type=CareType.hourly)
+    session.commit()
+    flagged = [load_room_day(session, world.room_a, local_today(), policy, local_moment(*moment)).child(hourly.id).reason_needed
+               for moment in ((9, 45), (15, 0), (17, 29), (17, 30))]
+    assert flagged == [False, False, False, True]
+
+
+def test_the_tile_says_when_a_later_child_will_need_a_reason(client_for, world, session):
+    from nursery_ops.policy import PolicyOverride
+
+    hourly, _ = child_in(session, world.room_a, "时二", care_type=CareType.hourly)
+    # Closing at 23:59 keeps "now" before the hourly child's cut-off whenever the test runs.
+    session.add(PolicyOverride(key="full_day_end", value="23:59", reason="test"))
+    session.commit()
+    here = tile(client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}").text, hourly)
+    assert "reason needed if not in by 23:59" in here and "Reason needed" not in here
+
+
+def test_a_child_with_an_unknown_absence_who_arrived_needs_no_call(world, session):
+    every_day(session, world)
+    # An absence and an arrival on the same day (recorded before arrivals closed absences): the arrival wins.
+    absent(session, world.child_x, world.room_a, world.caregiver_a, reason=AbsenceReason.unknown)
+    arrive(session, world.child_x, world.room_a, world.caregiver_a)
+    session.commit()
+    day = load_room_day(session, world.room_a, local_today(), policy, utcnow())
+    assert not day.child(world.child_x.id).call_family and day.calls_needed == 0
+
+
+def test_a_superseded_absence_is_not_shown_on_the_room_view(world, session):
+    every_day(session, world)
+    absent(session, world.child_x, world.room_a, world.caregiver_a, reason=AbsenceReason.unknown)
+    arrive(session, world.child_x, world.room_a, world.caregiver_a)
+    session.flush()
+    session.exec(update(Absence).values(superseded_at=utcnow()))
+    session.commit()
+    day = load_room_day(session, world.room_a, local_today(), policy, utcnow()).child(world.child_x.id)
+    assert day.absence is None and day.status == "arrived"
+
+
+def test_the_outdoor_warning_starts_at_the_time_set_in_the_rules(world, session):
+    earlier = policy.with_values(outdoor_warn_from=time(12, 0))
+    assert not load_room_day(session, world.room_a, local_today(), earlier, local_moment(11, 59)).outdoor_warn
+    assert load_room_day(session, world.room_a, local_today(), earlier, local_moment(12, 0)).outdoor_warn
+    assert not load_room_day(session, world.room_a, local_today(), policy, local_moment(14, 59)).outdoor_warn

@@ -120,3 +120,142 @@ def test_a_malformed_pin_is_refused_next_to_the_field(client_for, world, session
 
 def test_unknown_room_is_404(client_for, world):
     assert client_for(world.caregiver_a).get("/rooms/999/unlock").status_code == 404
+
+
+def seen_at(session):
+    session.rollback()
+    session.expire_all()
+    return session.exec(select(LoginSession.acting_seen_at)).one()
+
+
+# ---------------------------------------------------------------- wrong PINs, counted per person too
+
+
+def wrong_pins(tablet, world, person, count=5):
+    for _ in range(count):
+        response = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": person.id, "pin": "9999"})
+        assert response.status_code == 400
+
+
+def test_signing_in_again_does_not_reset_the_count_of_wrong_pins_for_a_person(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    wrong_pins(client_for(world.caregiver_a), world, world.caregiver_a)
+    again = client_for(world.caregiver_a)  # a fresh sign-in: a new login session
+    right = again.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    assert right.status_code == 429 and "Wait 15 min" in right.text
+    session.expire_all()
+    assert session.exec(select(LoginSession.acting_person_id)).all() == [None, None]
+
+
+def test_another_persons_pin_is_not_held_back_by_someone_elses_failures(client_for, world, session):
+    second = f.make_person(session, "carer_a2", Role.caregiver, full_name="杨老师")
+    f.assign(session, world.room_a, second)
+    give_pin(session, world.caregiver_a, "1111")
+    give_pin(session, second, "4321")
+    wrong_pins(client_for(world.caregiver_a), world, world.caregiver_a)
+    other_tablet = client_for(world.caregiver_a)
+    assert other_tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": second.id, "pin": "4321"}).status_code == 303
+
+
+def test_failures_older_than_the_lockout_window_do_not_count(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    wrong_pins(client_for(world.caregiver_a), world, world.caregiver_a)
+    session.exec(update(PinFailure).values(at=utcnow() - timedelta(minutes=16)))
+    session.commit()
+    right = client_for(world.caregiver_a).post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    assert right.status_code == 303
+
+
+def test_the_throttle_message_gives_the_settings_minutes(client_for, world, session, monkeypatch):
+    from nursery_ops.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "login_lockout_minutes", 7)
+    give_pin(session, world.caregiver_a, "1111")
+    tablet = client_for(world.caregiver_a)
+    wrong_pins(tablet, world, world.caregiver_a)
+    response = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    assert response.status_code == 429 and "Wait 7 min and try again" in response.text and "15" not in response.text
+
+
+def test_each_failure_records_whose_pin_was_tried(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    wrong_pins(client_for(world.caregiver_a), world, world.caregiver_a, count=1)
+    session.expire_all()
+    assert session.exec(select(PinFailure.person_id)).all() == [world.caregiver_a.id]
+
+
+# ---------------------------------------------------------------- the idle lock counts what the tablet does
+
+
+def test_opening_a_form_in_a_tile_keeps_the_tablet_awake(client_for, world, session):
+    tablet = client_for(world.caregiver_a)
+    idle(session, 4)
+    before = seen_at(session)
+    response = tablet.htmx_get(f"/rooms/{world.room_a.id}/children/{world.child_x.id}/morning-check")
+    assert response.status_code == 200
+    assert seen_at(session) > before + timedelta(minutes=3)
+
+
+def test_the_awake_call_keeps_the_tablet_awake_and_says_when_it_has_locked(client_for, world, session):
+    tablet = client_for(world.caregiver_a)
+    idle(session, 4)
+    response = tablet.htmx_get(f"/rooms/{world.room_a.id}/awake")
+    assert response.status_code == 204 and "HX-Redirect" not in response.headers
+    assert utcnow() - seen_at(session) < timedelta(minutes=1)
+    idle(session, 6)
+    locked = tablet.htmx_get(f"/rooms/{world.room_a.id}/awake")
+    assert locked.headers["HX-Redirect"] == f"/rooms/{world.room_a.id}/unlock"
+
+
+@pytest.mark.parametrize("who", ["caregiver_b", "parent_x"])
+def test_the_awake_call_is_refused_outside_the_room(client_for, world, who):
+    assert client_for(getattr(world, who)).get(f"/rooms/{world.room_a.id}/awake").status_code == 403
+
+
+def test_a_form_sent_after_the_lock_is_not_saved_and_the_pin_screen_says_why(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    tablet = client_for(world.caregiver_a)
+    idle(session, 6)
+    refused = morning_check(tablet, world, world.child_x)
+    assert refused.headers["location"] == f"/rooms/{world.room_a.id}/unlock"
+    page = tablet.get(refused.headers["location"]).text
+    assert 'id="idle-locked"' in page and "locked after 5 min without an action" in page and "enter it again" in page
+    back = tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    assert back.headers["location"] == f"/rooms/{world.room_a.id}"
+    session.expire_all()
+    assert session.exec(select(MorningCheck)).all() == []
+
+
+def test_the_pin_screen_says_nothing_of_a_lock_when_switching_person(client_for, world, session):
+    page = client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}/unlock").text
+    assert 'id="idle-locked"' not in page
+    # The page's own lock (tablet.js) comes with ?idle=1, a moment before the server's.
+    assert 'id="idle-locked"' in client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}/unlock?idle=1").text
+
+
+def test_the_room_page_tells_the_script_where_to_keep_awake(client_for, world):
+    page = client_for(world.caregiver_a).get(f"/rooms/{world.room_a.id}").text
+    assert f'data-awake-url="/rooms/{world.room_a.id}/awake"' in page
+
+
+# ---------------------------------------------------------------- a director's tablet with someone else acting
+
+
+def test_a_directors_tablet_locks_while_a_caregiver_acts_through_their_pin(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    tablet = client_for(world.director)
+    assert tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"}).status_code == 303
+    assert 'data-lock-minutes="5"' in tablet.get(f"/rooms/{world.room_a.id}").text
+    idle(session, 6)
+    refused = morning_check(tablet, world, world.child_x)
+    assert refused.status_code == 303 and refused.headers["location"] == f"/rooms/{world.room_a.id}/unlock"
+
+
+def test_a_director_back_on_their_own_tablet_is_not_locked(client_for, world, session):
+    give_pin(session, world.caregiver_a, "1111")
+    give_pin(session, world.director, "9999")
+    tablet = client_for(world.director)
+    tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.caregiver_a.id, "pin": "1111"})
+    tablet.post(f"/rooms/{world.room_a.id}/unlock", {"person_id": world.director.id, "pin": "9999"})
+    idle(session, 60)
+    assert 'data-lock-minutes="0"' in tablet.get(f"/rooms/{world.room_a.id}").text
