@@ -72,7 +72,7 @@ def record(
     return entry
 
 
-def record_read(engine: Engine, actor_id: int, entity: str, child_id: int) -> None:
+def record_read(engine: Engine, actor_id: int, entity: str, child_id: int | None) -> None:
     """A staff read of a child's health record (DOMAIN.md "Records and privacy").
 
     Page views run in a read transaction, so the entry is written in its own short one

@@ -12,6 +12,7 @@ from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Director, HealthStaff, Staff
 from nursery_ops.auth.models import Role
 from nursery_ops.children import service
+from nursery_ops.children.access import cares_for_child
 from nursery_ops.children.forms import (
     RELATIONS,
     ChildDetailsForm,
@@ -99,13 +100,15 @@ def child_record(request: Request, session: DbSession, me: Staff, child_id: int)
     today, policy = local_today(), load_policy(session)
     record = service.load_record(session, child, today, policy)
     panel = child_enrolment_panel(session, child, today, policy, can_edit=me.has(Role.director))
-    # The record shows health exams and growth warnings: a read of the child's health record.
-    audit.record_read(request.app.state.engine, me.person.id, "child_record", child.id)
+    reads_health = cares_for_child(session, me, child.id)
+    if reads_health:
+        # The record then shows health exams and growth warnings: a read of the child's health record.
+        audit.record_read(request.app.state.engine, me.person.id, "child_record", child.id)
     context = {
-        "child": child, "record": record, "panel": panel, "policy": policy,
-        "growth_flags": latest_flags(session, [child.id]).get(child.id, []),
+        "child": child, "record": record, "panel": panel, "policy": policy, "reads_health": reads_health,
+        "growth_flags": latest_flags(session, [child.id]).get(child.id, []) if reads_health else [],
         "contract": current_contract(session, panel["current"].id) if panel["current"] and me.has(Role.director) else None,
-        **record_exams_context(session, child, today, policy),
+        **(record_exams_context(session, child, today, policy) if reads_health else {}),
     }
     return render(request, "children/detail.html", context)
 

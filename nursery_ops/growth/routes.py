@@ -1,6 +1,6 @@
 """Growth pages (生长发育): a child's measurements with WHO z-scores and charts, the measurement form, voids.
 
-Staff read (caregivers too), every read audited; the health officer and the director record and void.
+Staff read (a caregiver their own rooms' children: children.access.cares_for_child), every read audited; the health officer and the director record and void.
 """
 
 import secrets
@@ -8,10 +8,9 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from nursery_ops.audit import record_read
 from nursery_ops.auth.access import DbSession, HealthStaff, Staff
 from nursery_ops.auth.models import Role
-from nursery_ops.children.access import visible_child
+from nursery_ops.children.access import open_health_record, visible_child
 from nursery_ops.children.models import Child
 from nursery_ops.children.rules import completed_months
 from nursery_ops.clock import local_today, utcnow
@@ -25,6 +24,7 @@ from nursery_ops.templating import render
 
 router = APIRouter()
 
+READ = "growth"
 SVG_HEADERS = {"content-type": "image/svg+xml; charset=utf-8"}
 
 
@@ -60,8 +60,7 @@ def growth_page(request: Request, session, me, child: Child, form: dict, errors:
 
 @router.get("/children/{child_id}/growth")
 def growth(request: Request, session: DbSession, me: Staff, child_id: int):
-    child = visible_child(session, me, child_id)
-    record_read(request.app.state.engine, me.person.id, "growth", child.id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     return growth_page(request, session, me, child, new_form(child), {})
 
 
@@ -82,12 +81,11 @@ async def record_measurement(request: Request, session: DbSession, me: HealthSta
 
 @router.get("/children/{child_id}/growth/chart/{indicator}.svg")
 def growth_chart(request: Request, session: DbSession, me: Staff, child_id: int, indicator: str):
-    child = visible_child(session, me, child_id)
     try:
         chosen = Indicator(indicator)
     except ValueError:
         raise NotFound() from None
-    record_read(request.app.state.engine, me.person.id, "growth", child.id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     chart = build_chart(chosen, child, service.growth_lines(session, child))
     return render(request, "growth/chart.svg.html", {"child": child, "chart": chart}, headers=SVG_HEADERS)
 
@@ -96,7 +94,7 @@ def growth_chart(request: Request, session: DbSession, me: Staff, child_id: int,
 def void_page(request: Request, session: DbSession, me: HealthStaff, child_id: int, measurement_id: int):
     child = visible_child(session, me, child_id)
     measurement = service.child_measurement(session, child.id, measurement_id)
-    record_read(request.app.state.engine, me.person.id, "growth", child.id)
+    open_health_record(request.app.state.engine, session, me, child.id, READ)
     return render(request, "growth/void.html", {"child": child, "measurement": measurement}, block="form")
 
 

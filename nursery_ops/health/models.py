@@ -57,3 +57,7 @@ class ReturnCertificate(SQLModel, table=True):
     received_on: date | None = None
     issued_by: str = Field(default="", max_length=100)  # the doctor or clinic
     received_by_id: int | None = Field(default=None, foreign_key="person.id")
+    # Voided when the cause was recorded in error (its illness voided, nothing else requiring it).
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    voided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    void_reason: str | None = Field(default=None, max_length=500)

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, HealthStaff
-from nursery_ops.children.access import visible_child
+from nursery_ops.children.access import open_health_record, visible_child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.forms import Refused, parse_form
 from nursery_ops.growth.service import enrolled_with_warnings
@@ -31,6 +31,8 @@ from nursery_ops.templating import render
 
 router = APIRouter()
 
+READ = "health_exams"
+
 
 @router.get("/health")
 def health_home(request: Request, session: DbSession, me: HealthStaff):
@@ -39,7 +41,8 @@ def health_home(request: Request, session: DbSession, me: HealthStaff):
     context = {
         "health_day": health_day(session, today, now, policy),
         "doses_due": doses_due(session, today, now),
-        "open_incidents": open_incidents(session),
+        "open_incidents": open_incidents(session, me),
+        "awaited_certificates": service.awaiting_return_certificates(session),
         "growth_warnings": enrolled_with_warnings(session),
         "incident_labels": CATEGORY_LABELS,
         "overview": service.admission_health(session, today, policy),
@@ -50,6 +53,8 @@ def health_home(request: Request, session: DbSession, me: HealthStaff):
         "due_labels": DUE_KIND_LABELS,
         "policy": policy,
     }
+    # The page shows every child's health of the day: one audited read for the page (DOMAIN.md "Records and privacy").
+    audit.record_read(request.app.state.engine, me.id, "health_overview", None)
     return render(request, "health/home.html", context)
 
 
@@ -58,10 +63,9 @@ def health_home(request: Request, session: DbSession, me: HealthStaff):
 
 @router.get("/children/{child_id}/exams")
 def child_exams_page(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = visible_child(session, me, child_id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     today, policy = local_today(), load_policy(session)
     context = {"child": child, "exams": service.child_exams(session, child.id), **service.record_exams_context(session, child, today, policy)}
-    audit.record_read(request.app.state.engine, me.person.id, "health_exams", child.id)
     return render(request, "health/child_exams.html", context)
 
 
@@ -77,7 +81,7 @@ def exam_form_page(request: Request, child, form: dict, errors: dict | None = No
 
 @router.get("/children/{child_id}/exams/new")
 def new_exam_page(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = visible_child(session, me, child_id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     # /health links here with ?kind=periodic; anything else starts as an entry exam.
     kind = request.query_params.get("kind")
     kind = kind if kind in {item.value for item in ExamKind} else ExamKind.entry.value
@@ -106,7 +110,9 @@ def void_page(request: Request, child, exam: HealthExam, form: dict, errors: dic
 @router.get("/children/{child_id}/exams/{exam_id}/void")
 def void_exam_page(request: Request, session: DbSession, me: HealthStaff, child_id: int, exam_id: int):
     child = visible_child(session, me, child_id)
-    return void_page(request, child, service.health_exam(session, child, exam_id), {})
+    exam = service.health_exam(session, child, exam_id)
+    open_health_record(request.app.state.engine, session, me, child.id, READ)
+    return void_page(request, child, exam, {})
 
 
 @router.post("/children/{child_id}/exams/{exam_id}/void")

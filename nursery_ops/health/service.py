@@ -24,7 +24,7 @@ from nursery_ops.enrolment.rules import vaccination_deadline, valid_entry_exam
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.health.forms import ExamForm
-from nursery_ops.health.models import ExamKind, HealthExam, HearingResult
+from nursery_ops.health.models import ExamKind, HealthExam, HearingResult, ReturnCertificate
 from nursery_ops.health.rules import (
     DUE_KIND_LABELS,
     Due,
@@ -320,6 +320,41 @@ def void_exam(session: Session, me: CurrentPerson, exam: HealthExam, reason: str
     """Never deleted: voided with who, when and why (the schedule then counts from the exam before)."""
     audit.void(session, me.id, exam, "health_exam_voided", reason, utcnow())
     session.commit()
+
+
+# ---------------------------------------------------------------- return certificates awaited (返园证明)
+
+
+@dataclass
+class AwaitedCertificate:
+    """A child who needs a doctor's return certificate before the next check-in."""
+
+    child: Child
+    room: Room | None
+    required_since: date
+    reason: str
+
+
+def awaiting_return_certificates(session: Session) -> list[AwaitedCertificate]:
+    """Every child with a return certificate required and not yet received (nor voided), longest waiting first.
+
+    One query whatever the number of children; a child with two requirements is listed once, from the first.
+    """
+    rows = session.exec(
+        select(ReturnCertificate, Child, Room)
+        .join(Child, Child.id == ReturnCertificate.child_id)
+        .outerjoin(
+            Enrolment, (Enrolment.child_id == Child.id) & (Enrolment.status == EnrolmentStatus.enrolled)
+        )
+        .outerjoin(Room, Room.id == Enrolment.room_id)
+        .where(col(ReturnCertificate.received_on).is_(None), col(ReturnCertificate.voided_at).is_(None))
+        .order_by(ReturnCertificate.required_since, Child.full_name, ReturnCertificate.id)
+    ).all()
+    found: dict[int, AwaitedCertificate] = {}
+    for certificate, child, room in rows:
+        if child.id not in found:
+            found[child.id] = AwaitedCertificate(child, room, certificate.required_since, certificate.reason)
+    return list(found.values())
 
 
 # ---------------------------------------------------------------- sick absences to follow up

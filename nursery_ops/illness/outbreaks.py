@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from nursery_ops import audit
 from nursery_ops.attendance.models import Absence, AbsenceReason
+from nursery_ops.attendance.rules import fever_tenths
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date
@@ -36,8 +37,11 @@ from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room
 
 
-def outbreak_cases(session: Session, start: date, end: date, room_id: int | None = None) -> list[Case]:
+def outbreak_cases(
+    session: Session, start: date, end: date, room_id: int | None = None, policy: Policy | None = None
+) -> list[Case]:
     """Illnesses (not voided) and sick absences from `start` to `end` as cases per symptom (two queries)."""
+    fever_at = fever_tenths(policy or load_policy(session))
     illness_query = select(Illness).where(
         Illness.on_date >= start, Illness.on_date <= end, col(Illness.voided_at).is_(None)
     )
@@ -55,7 +59,7 @@ def outbreak_cases(session: Session, start: date, end: date, room_id: int | None
     cases += [
         Case(absence.room_id, absence.child_id, absence.on_date, symptom, absence.recorded_at)
         for absence in session.exec(absence_query).all()
-        for symptom in symptoms_in_text(absence.symptoms)
+        for symptom in symptoms_in_text(absence.symptoms, fever_at)
     ]
     return cases
 
@@ -108,7 +112,7 @@ def detect_outbreaks(
     """
     policy = policy or load_policy(session)
     window = OUTBREAK_WINDOW_DAYS - 1
-    cases = outbreak_cases(session, on - timedelta(days=window), on, room_id)
+    cases = outbreak_cases(session, on - timedelta(days=window), on, room_id, policy)
     signals = outbreak_signals(cases, on, policy)
     if not signals:
         return []
@@ -123,7 +127,7 @@ def scan_outbreaks(session: Session, me: CurrentPerson, policy: Policy, now: dat
     """Record the signals of the last days that no alert holds yet (sick absences come in through attendance)."""
     today = local_date(now)
     days = _live_days(today)
-    cases = outbreak_cases(session, days[0] - timedelta(days=OUTBREAK_WINDOW_DAYS - 1), today)
+    cases = outbreak_cases(session, days[0] - timedelta(days=OUTBREAK_WINDOW_DAYS - 1), today, policy=policy)
     changed = _record_signals(
         session, _signals(cases, days, policy), _recent_alerts(session, days[0] - timedelta(days=OUTBREAK_WINDOW_DAYS)), me.id
     )
@@ -202,7 +206,7 @@ def open_outbreaks(session: Session, now: datetime, policy: Policy | None = None
     """Alerts not yet reported, soonest deadline first (for /director); a fixed number of queries."""
     policy = policy or load_policy(session)
     today = local_date(now)
-    cases = outbreak_cases(session, today - timedelta(days=2 * (OUTBREAK_WINDOW_DAYS - 1)), today)
+    cases = outbreak_cases(session, today - timedelta(days=2 * (OUTBREAK_WINDOW_DAYS - 1)), today, policy=policy)
     return _outbreak_items(session, cases, policy, now)
 
 

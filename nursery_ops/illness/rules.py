@@ -17,7 +17,7 @@ from nursery_ops.illness.models import (
     Skin,
     Symptom,
 )
-from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.policy import DEFAULT_POLICY, Decision, Mode, Policy
 from nursery_ops.settings import get_settings
 
 # The report to 疾控 / 卫生健康部门 is due within 24 h of detection (托儿所幼儿园卫生保健工作规范).
@@ -60,12 +60,19 @@ class Step(StrEnum):
     outcome = "outcome"
 
 
-def step_refusal(illness: Illness, step: Step, outcome: IllnessOutcome | None = None) -> str | None:
+ISOLATE_FIRST = N_("A suspected infectious disease: isolate the child first (where, and when), then record the pick-up.")
+
+
+def step_refusal(
+    illness: Illness, step: Step, outcome: IllnessOutcome | None = None, *, suspected_now: bool = False
+) -> str | None:
     """Why a step cannot be taken now (message id), or None.
 
     The order is DOMAIN.md's: observe → isolate → notify the guardian → pick-up → outcome.
     A child who recovers may stay without isolation or pick-up; going home needs the
-    pick-up, and hospital needs the guardian told first.
+    pick-up, and hospital needs the guardian told first. A child with a suspected
+    infection (already recorded, or ticked on the pick-up form: `suspected_now`) waits
+    isolated from the others until collected, so the pick-up needs the isolation first.
     """
     if illness.voided_at is not None:
         return N_("This illness record was voided.")
@@ -82,6 +89,8 @@ def step_refusal(illness: Illness, step: Step, outcome: IllnessOutcome | None = 
             return N_("The pick-up is already recorded.")
         if illness.guardian_notified_at is None:
             return N_("Notify the guardian first (with the time).")
+        if (illness.suspected_infectious or suspected_now) and illness.isolated_at is None:
+            return ISOLATE_FIRST
     if step is Step.outcome:
         if outcome is IllnessOutcome.went_home and illness.picked_up_at is None:
             return N_("Record the pick-up first: who collected the child, and when.")
@@ -114,11 +123,26 @@ def step_time_error(at: datetime, earlier: datetime, now: datetime) -> str | Non
     return None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Something the day recorded about a present child: a check's outcome or an observation entry."""
+
+    at: datetime
+    observe: bool  # True: watch this child (a check saying "observe", an observation entry)
+    reason: str  # message id naming what put the child under observation
+
+
+def under_observation(marks: Iterable[Mark]) -> Mark | None:
+    """The latest mark decides: "observe" or an observation entry puts the child on the list, a later check finding them fine takes them off."""
+    latest = max(marks, key=lambda mark: mark.at, default=None)
+    return latest if latest is not None and latest.observe else None
+
+
 def next_step(illness: Illness) -> Step | None:
     """What the page offers first."""
     if illness.closed:
         return None
-    if illness.isolated_at is None and illness.guardian_notified_at is None:
+    if illness.isolated_at is None and (illness.guardian_notified_at is None or illness.suspected_infectious):
         return Step.isolate
     if illness.guardian_notified_at is None:
         return Step.notify
@@ -127,13 +151,29 @@ def next_step(illness: Illness) -> Step | None:
     return Step.outcome
 
 
+# ---------------------------------------------------------------- return certificate (返园证明)
+
+CERTIFICATE_BEFORE_REQUIRED = N_(
+    "The certificate cannot be dated before {date}, when it was required: a note from before the illness does not count."
+)
+
+
+def certificate_date_error(received_on: date, required_since: Iterable[date]) -> Decision | None:
+    """A doctor's note dated before the illness that required it says nothing about the child's return."""
+    latest = max(required_since, default=None)
+    if latest is not None and received_on < latest:
+        return Decision(Mode.block, CERTIFICATE_BEFORE_REQUIRED, {"date": latest.isoformat()})
+    return None
+
+
 # ---------------------------------------------------------------- symptoms of sick absences
 
 # Sick absences carry the family's words (attendance.Absence.symptoms is free text). Until the
 # absence form ticks the same fixed list, these words map the text onto it; "other" is never
-# inferred (too vague to count as "similar").
+# inferred (too vague to count as "similar"). A bare 体温 / "temperature" says nothing ("体温正常"):
+# a temperature counts as fever only with a number at or above the fever threshold.
 SYMPTOM_WORDS: dict[Symptom, tuple[str, ...]] = {
-    Symptom.fever: ("发烧", "发热", "高烧", "低烧", "体温", "fever", "temperature"),
+    Symptom.fever: ("发烧", "发热", "高烧", "低烧", "体温高", "体温偏高", "fever", "high temperature"),
     Symptom.cough: ("咳嗽", "咳", "cough"),
     Symptom.rash: ("皮疹", "出疹", "疹子", "红疹", "rash"),
     Symptom.vomiting: ("呕吐", "吐了", "vomit"),
@@ -142,10 +182,78 @@ SYMPTOM_WORDS: dict[Symptom, tuple[str, ...]] = {
     Symptom.sores: ("手足口", "疱疹", "口腔溃疡", "口疮", "sores", "blisters", "hand, foot"),
 }
 
+# A negation applies to the symptom words right after it ("不发烧", "没有明显发热", "no fever"), also
+# to a list joined by 、/和/or ("无发热、咳嗽", "no fever or cough"); anything else ends it
+# ("不停咳嗽" is a cough, "不舒服，发烧" a fever), as does a comma or "but".
+_NEGATIONS = ("并没有", "没有", "并无", "否认", "没", "无", "未", "不",
+              "no", "not", "without", "never", "nor", "denies", "denied", "free of", "negative for",
+              "doesn't", "didn't", "hasn't", "hadn't", "isn't", "wasn't", "don't", "haven't")
+_FILLERS = ("明显", "伴有", "出现", "发现", "任何", "其他", "再", "有", "见", "伴", "过", "曾",
+            "a", "an", "any", "more", "longer", "further", "signs of", "sign of", "high", "obvious",
+            "have", "has", "had", "been", "got", "get", "having", "show", "showing", "shows", "other")
+_JOINERS = ("、", "和", "或", "及", "与", "也", "/", "and", "or")
 
-def symptoms_in_text(text: str) -> frozenset[Symptom]:
+
+def _alternation(words, *, stems: bool = False) -> str:
+    """Longest first. Latin words start at a word boundary (so "no" is not the start of "nose") and,
+    unless they are symptom stems ("vomit" → "vomiting", "diarrh"), also end at one."""
+    parts = []
+    for word in sorted(set(words), key=len, reverse=True):
+        pattern = re.escape(word)
+        if word[0].isascii() and word[0].isalpha():
+            pattern = r"\b" + pattern + ("" if stems else r"\b")
+        parts.append(pattern)
+    return "|".join(parts)
+
+
+_SYMPTOM_OF = {word: symptom for symptom, words in SYMPTOM_WORDS.items() for word in words}
+_TOKEN = re.compile(
+    f"(?P<symptom>{_alternation(_SYMPTOM_OF, stems=True)})"
+    f"|(?P<negation>{_alternation(_NEGATIONS)})"
+    f"|(?P<filler>{_alternation(_FILLERS)})"
+    f"|(?P<joiner>{_alternation(_JOINERS)})"
+    r"|(?P<space>\s+)"
+)
+# 体温38.5, 38.6度, 38.2 °C, temperature 38.4: a number of degrees said in the text.
+_DEGREES = re.compile(
+    r"(?:体温|温度|temperature|temp)\D{0,6}?(\d{2}(?:[.,]\d{1,2})?)|(\d{2}(?:[.,]\d{1,2})?)\s*(?:度|°|℃)"
+)
+
+
+def _fever_in_degrees(text: str, fever_at_tenths: int) -> bool:
+    for match in _DEGREES.finditer(text):
+        degrees = float((match.group(1) or match.group(2)).replace(",", "."))
+        if fever_at_tenths <= round(degrees * 10) <= 430:
+            return True
+    return False
+
+
+def symptoms_in_text(text: str, fever_at_tenths: int | None = None) -> frozenset[Symptom]:
+    """The fixed-list symptoms a family's words name, leaving out the negated ones ("体温正常", "no fever", "不发烧").
+
+    `fever_at_tenths` is the fever threshold in tenths of a degree (default: policy `fever_celsius`'s default).
+    """
+    if fever_at_tenths is None:
+        fever_at_tenths = fever_tenths(DEFAULT_POLICY)
     lowered = (text or "").lower()
-    return frozenset(symptom for symptom, words in SYMPTOM_WORDS.items() if any(word in lowered for word in words))
+    found: set[Symptom] = set()
+    negating = False
+    position = 0
+    while position < len(lowered):
+        match = _TOKEN.match(lowered, position)
+        if match is None:
+            negating = False  # any other word or punctuation ends a negation
+            position += 1
+            continue
+        kind = match.lastgroup
+        if kind == "negation":
+            negating = True
+        elif kind == "symptom" and not negating:
+            found.add(_SYMPTOM_OF[match.group()])
+        position = match.end()
+    if _fever_in_degrees(lowered, fever_at_tenths):
+        found.add(Symptom.fever)
+    return frozenset(found)
 
 
 def parse_symptoms(codes: Iterable[str]) -> list[Symptom]:

@@ -55,6 +55,7 @@ from nursery_ops.illness.models import (
 )
 from nursery_ops.illness.outbreaks import OutbreakItem, detect_outbreaks, open_outbreaks
 from nursery_ops.illness.rules import (
+    Mark,
     Step,
     last_step_at,
     local_moment,
@@ -62,6 +63,7 @@ from nursery_ops.illness.rules import (
     midday_warn,
     step_refusal,
     step_time_error,
+    under_observation,
 )
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room
@@ -237,7 +239,8 @@ def room_illness(session: Session, room: Room, illness_id: int) -> Illness:
 def take_step(session: Session, actor: RoomActor, illness: Illness, step: Step, data, now: datetime) -> Illness:
     """One step of the illness, timed (a time of day on the illness's date) and by the acting person."""
     outcome = data.outcome if step is Step.outcome else None
-    if (refusal := step_refusal(illness, step, outcome)) is not None:
+    suspected_now = step is Step.pickup and data.suspected_infectious
+    if (refusal := step_refusal(illness, step, outcome, suspected_now=suspected_now)) is not None:
         raise Refused({"__all__": refusal})
     at = now
     if step is not Step.suspect:
@@ -277,11 +280,38 @@ def take_step(session: Session, actor: RoomActor, illness: Illness, step: Step, 
 
 
 def void_illness(session: Session, actor: RoomActor, illness: Illness, data: VoidForm, now: datetime) -> Illness:
+    """An illness recorded in error: voided, and the 返园证明 it required with it (unless another cause needs it)."""
     if illness.voided_at is not None:
         return illness
     audit.void(session, actor.person_id, illness, "illness_voided", data.void_reason, now)
+    _release_certificate(session, actor.person_id, illness, data.void_reason, now)
     session.commit()
     return illness
+
+
+def _release_certificate(session: Session, actor_id: int, illness: Illness, reason: str, now: datetime) -> None:
+    """Void the awaited certificate of a voided illness when no open cause requires it any more.
+
+    Other causes: another illness (not voided) of the child linked to the same certificate,
+    or a sick absence with a suspected infection since the certificate was required (the
+    absence shares the awaited certificate rather than adding one).
+    """
+    if illness.return_certificate_id is None:
+        return
+    certificate = session.get(ReturnCertificate, illness.return_certificate_id)
+    if certificate is None or certificate.received_on is not None or certificate.voided_at is not None:
+        return
+    other_illness = select(Illness.id).where(
+        Illness.return_certificate_id == certificate.id, Illness.id != illness.id, col(Illness.voided_at).is_(None),
+        col(Illness.suspected_infectious).is_(True),
+    )
+    sick_absence = select(Absence.id).where(
+        Absence.child_id == certificate.child_id, col(Absence.suspected_infection).is_(True),
+        Absence.on_date >= certificate.required_since,
+    )
+    if session.exec(other_illness).first() is not None or session.exec(sick_absence).first() is not None:
+        return
+    audit.void(session, actor_id, certificate, "return_certificate_voided", reason, now)
 
 
 @dataclass
@@ -317,13 +347,6 @@ def illness_view(session: Session, illness_id: int) -> IllnessView | None:
     names = dict(session.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(people))).all())
     certificate = session.get(ReturnCertificate, illness.return_certificate_id) if illness.return_certificate_id else None
     return IllnessView(illness, child, room, names, observations, certificate)
-
-
-def child_room_id(session: Session, child_id: int) -> int | None:
-    """The room the child is enrolled in now (a caregiver may read only their own room's children)."""
-    return session.exec(
-        select(Enrolment.room_id).where(Enrolment.child_id == child_id, Enrolment.status == EnrolmentStatus.enrolled)
-    ).first()
 
 
 # ---------------------------------------------------------------- a child's health-day record (staff and, later, family)
@@ -394,7 +417,7 @@ class HealthDay:
 
 
 def health_day(session: Session, on: date, now: datetime, policy: Policy | None = None) -> HealthDay:
-    """Today's health work for every room, in a fixed number of queries (eleven) whatever the children."""
+    """Today's health work for every room, in a fixed number of queries (twelve) whatever the children."""
     policy = policy or load_policy(session)
     enrolled = session.exec(
         select(Enrolment, Child, Room)
@@ -432,6 +455,11 @@ def health_day(session: Session, on: date, now: datetime, policy: Policy | None 
         .where(col(Illness.outcome).is_(None), col(Illness.voided_at).is_(None), Illness.on_date <= on)
         .order_by(Illness.started_at, Illness.id)
     ).all()
+    observed: dict[int, Observation] = {}
+    for entry in session.exec(
+        select(Observation).where(Observation.on_date == on).order_by(Observation.at, Observation.id)
+    ).all():
+        observed[entry.child_id] = entry  # the latest wins
 
     day = HealthDay(on=on, now=now, midday_warn=midday_warn(to_local(now).time(), policy))
     arrived = {attendance.child_id for attendance, _child, _room in arrivals}
@@ -458,11 +486,15 @@ def health_day(session: Session, on: date, now: datetime, policy: Policy | None 
             day.midday_due.append(PresentItem(child, room, warn=day.midday_warn))
         if child.id in ill_today:
             continue
-        check = checks.get(child.id)
-        if midday is not None and midday.outcome is MiddayOutcome.observe:
-            day.under_observation.append(PresentItem(child, room, midday.at, N_("Midday check")))
-        elif midday is None and check is not None and check.outcome is CheckOutcome.observe:
-            day.under_observation.append(PresentItem(child, room, check.at, N_("Morning check")))
+        marks = []
+        if (check := checks.get(child.id)) is not None:
+            marks.append(Mark(check.at, check.outcome is CheckOutcome.observe, N_("Morning check")))
+        if midday is not None:
+            marks.append(Mark(midday.at, midday.outcome is MiddayOutcome.observe, N_("Midday check")))
+        if (entry := observed.get(child.id)) is not None:
+            marks.append(Mark(entry.at, True, N_("Observation")))
+        if (mark := under_observation(marks)) is not None:
+            day.under_observation.append(PresentItem(child, room, mark.at, mark.reason))
     day.open_illnesses = [OpenIllness(illness, child, room) for illness, child, room in illness_rows]
 
     day.outbreaks = open_outbreaks(session, now, policy)

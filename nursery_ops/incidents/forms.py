@@ -28,6 +28,7 @@ HISTORY_LABELS = {
     "incident_guardian_notified": N_("Guardian notification recorded"),
     "incident_police_report": N_("Police report recorded"),
     "incident_signed_off": N_("Signed off by the director"),
+    "incident_sign_off_cleared": N_("Sign-off cleared by a correction: the director signs again"),
     "incident_closed": N_("Closed"),
 }
 CATEGORY_CHOICES = [(category.value, text) for category, text in CATEGORY_LABELS.items()]

@@ -1,8 +1,10 @@
 """Incident pages: the list, recording, the incident with its follow-up steps, and a child's incidents.
 
 Any staff member records an incident (a caregiver for the children of their own
-room); the director signs off; the health officer or the director closes it once
-nothing is missing. There is no delete: incidents are kept (DOMAIN.md "Records and privacy").
+room) and reads those of their rooms' children — a suspected abuse only the director,
+the health officer and its reporter read (404 for anyone else); the director signs off,
+and any later change asks for the sign-off again; the health officer or the director
+closes it once nothing is missing. There is no delete: incidents are kept (DOMAIN.md "Records and privacy").
 """
 
 import secrets
@@ -13,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Director, HealthStaff, Staff
 from nursery_ops.auth.service import CurrentPerson
-from nursery_ops.children.access import visible_child
+from nursery_ops.children.access import open_health_record
 from nursery_ops.clock import to_local, utcnow
 from nursery_ops.errors import Forbidden
 from nursery_ops.forms import Refused, form_values, parse_form
@@ -66,7 +68,9 @@ def incident_list(request: Request, session: DbSession, me: Staff):
     if errors:
         # A stale bookmark's filter is dropped, not an error page.
         filters = IncidentFilters()
-    context = {"rows": service.list_incidents(session, filters), "form": filters.model_dump(mode="json"), **LABELS}
+    context = {"rows": service.list_incidents(session, filters, me), "form": filters.model_dump(mode="json"), **LABELS}
+    # The list names children and what happened to them: one audited read for the page.
+    audit.record_read(request.app.state.engine, me.id, "incidents", None)
     return render(request, "incidents/list.html", context, block="results")
 
 
@@ -141,7 +145,7 @@ def _detail_page(request: Request, session, me: CurrentPerson, incident: Inciden
         "incident": incident,
         "form": {**_now_fields("notified"), **_now_fields("reported"), **form},
         "errors": errors,
-        "may_change": service.may_record_for(session, me, incident.child_id),
+        "may_change": service.may_record_for(session, me, incident.child_id, incident.room_id),
         "needs_police": needs_police_report(incident.category),
         **LABELS,
     }
@@ -150,14 +154,14 @@ def _detail_page(request: Request, session, me: CurrentPerson, incident: Inciden
 
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, session: DbSession, me: Staff, incident_id: int):
-    incident = service.get_incident(session, incident_id)
+    incident = service.readable_incident(session, me, incident_id)
     audit.record_read(request.app.state.engine, me.id, "incident", incident.child_id)
     return _detail_page(request, session, me, incident, {}, {})
 
 
 async def _follow_up(request: Request, session, me: CurrentPerson, incident_id: int, form_model, action) -> Response:
     """A step on the incident page: saved → back to the incident; refused → the page with the message (400)."""
-    incident = service.get_incident(session, incident_id)
+    incident = service.readable_incident(session, me, incident_id)
     form = await request.form()
     data, errors = parse_form(form_model, form)
     if data is not None:
@@ -187,7 +191,7 @@ async def sign_off(request: Request, session: DbSession, me: Director, incident_
 
 @router.post("/incidents/{incident_id}/close")
 def close_incident(request: Request, session: DbSession, me: HealthStaff, incident_id: int):
-    incident = service.get_incident(session, incident_id)
+    incident = service.readable_incident(session, me, incident_id)
     try:
         service.close_incident(session, me, incident, utcnow())
     except Refused as refused:
@@ -206,16 +210,17 @@ def _edit_page(request: Request, session, me: CurrentPerson, view, form: dict, e
 
 @router.get("/incidents/{incident_id}/edit")
 def edit_incident_page(request: Request, session: DbSession, me: Staff, incident_id: int):
-    incident = service.get_incident(session, incident_id)
-    if not service.may_record_for(session, me, incident.child_id):
+    incident = service.readable_incident(session, me, incident_id)
+    if not service.may_record_for(session, me, incident.child_id, incident.room_id):
         raise Forbidden()
+    audit.record_read(request.app.state.engine, me.id, "incident", incident.child_id)
     view = service.incident_view(session, incident)
     return _edit_page(request, session, me, view, service.details_form_values(view), {})
 
 
 @router.post("/incidents/{incident_id}/edit")
 async def edit_incident(request: Request, session: DbSession, me: Staff, incident_id: int):
-    incident = service.get_incident(session, incident_id)
+    incident = service.readable_incident(session, me, incident_id)
     form = await request.form()
     data, errors = parse_form(IncidentDetailsForm, form)
     if data is not None:
@@ -234,11 +239,10 @@ async def edit_incident(request: Request, session: DbSession, me: Staff, inciden
 
 @router.get("/children/{child_id}/incidents")
 def child_incidents_page(request: Request, session: DbSession, me: Staff, child_id: int):
-    child = visible_child(session, me, child_id)
-    audit.record_read(request.app.state.engine, me.id, "incidents", child.id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, "incidents")
     context = {
         "child": child,
-        "incidents": service.child_incidents(session, child.id),
+        "incidents": service.child_incidents(session, child.id, me),
         "may_record": service.may_record_for(session, me, child.id),
         **LABELS,
     }

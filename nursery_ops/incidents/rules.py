@@ -14,6 +14,18 @@ from nursery_ops.incidents.models import IncidentCategory
 
 # Categories that must be reported to the police before the incident can be closed.
 POLICE_REPORT_CATEGORIES = frozenset({IncidentCategory.suspected_abuse})
+# Categories read only by the director, the health officer and the person who reported it: a
+# suspicion of abuse names the child and possibly a member of staff or the family (未成年人保护法,
+# 个人信息保护法), and never reaches the family page.
+RESTRICTED_CATEGORIES = frozenset({IncidentCategory.suspected_abuse})
+
+
+def may_read(category: IncidentCategory, *, reads_every_record: bool, reported_it: bool, cares_for_child: bool) -> bool:
+    """Who reads an incident: the director and the health officer any; its reporter theirs; a caregiver
+    the incidents of their rooms' children, but never a restricted one they did not report."""
+    if reads_every_record or reported_it:
+        return True
+    return cares_for_child and category not in RESTRICTED_CATEGORIES
 
 
 @dataclass(frozen=True)

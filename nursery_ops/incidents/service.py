@@ -3,16 +3,22 @@
 Every change validates everything first (nothing half-saved), writes its audit entry
 with the row before and after in the same transaction, and commits. Refusals raise
 `Refused` (field → message id). Nothing here deletes an incident.
+
+Who reads which incident is `rules.may_read` (a suspected abuse only the director, the
+health officer and its reporter; a caregiver their rooms' children): `readable_incident`
+for one, `_visible_to` for the lists. `family_incidents` is what a guardian may see.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
+from sqlalchemy import and_, false, or_
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
 from nursery_ops.auth.models import STAFF_ROLES, Person, PersonRole, Role
 from nursery_ops.auth.service import CurrentPerson
+from nursery_ops.children.access import cares_for_child, own_children, own_room_ids, reads_every_health_record
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
@@ -28,11 +34,12 @@ from nursery_ops.incidents.forms import (
     PoliceReportForm,
     SignOffForm,
 )
-from nursery_ops.incidents.models import Incident, IncidentStaff
-from nursery_ops.rooms.models import Room, RoomCaregiver
+from nursery_ops.incidents.models import Incident, IncidentCategory, IncidentStaff
+from nursery_ops.rooms.models import Room
 from nursery_ops.settings import get_settings
 
 CLOSED = N_("This incident is closed: it can no longer be changed.")
+SIGN_OFF_CLEARED = "incident_sign_off_cleared"
 NOT_YOUR_ROOM = N_("You may record incidents only for children of your own room.")
 CHOOSE = N_("Choose one of the options.")
 
@@ -40,26 +47,9 @@ CHOOSE = N_("Choose one of the options.")
 # ---------------------------------------------------------------- who may record for which child
 
 
-def _unrestricted(me: CurrentPerson) -> bool:
+def may_record_for(session: Session, me: CurrentPerson, child_id: int, room_id: int | None = None) -> bool:
     """The director and the health officer record for any child; caregivers for their rooms' children."""
-    return me.has(Role.director, Role.health)
-
-
-def _own_room_ids(session: Session, person_id: int):
-    return select(RoomCaregiver.room_id).where(RoomCaregiver.person_id == person_id)
-
-
-def may_record_for(session: Session, me: CurrentPerson, child_id: int) -> bool:
-    if _unrestricted(me):
-        return True
-    if not me.has(Role.caregiver):
-        return False
-    enrolled_here = select(Enrolment.id).where(
-        Enrolment.child_id == child_id,
-        Enrolment.status == EnrolmentStatus.enrolled,
-        col(Enrolment.room_id).in_(_own_room_ids(session, me.id)),
-    )
-    return session.exec(enrolled_here).first() is not None
+    return cares_for_child(session, me, child_id, room_id)
 
 
 def child_options(session: Session, me: CurrentPerson) -> list[tuple[int, str]]:
@@ -71,8 +61,8 @@ def child_options(session: Session, me: CurrentPerson) -> list[tuple[int, str]]:
         .where(Enrolment.status == EnrolmentStatus.enrolled)
         .order_by(Room.name, Child.full_name)
     )
-    if not _unrestricted(me):
-        query = query.where(col(Enrolment.room_id).in_(_own_room_ids(session, me.id)))
+    if not reads_every_health_record(me):
+        query = query.where(col(Enrolment.room_id).in_(own_room_ids(me.id)))
     return [(child_id, f"{name} · {room}") for child_id, name, room in session.exec(query).all()]
 
 
@@ -98,29 +88,92 @@ def _current_room_id(session: Session, child_id: int) -> int | None:
 # ---------------------------------------------------------------- reading
 
 
-def get_incident(session: Session, incident_id: int) -> Incident:
+def may_read_incident(session: Session, me: CurrentPerson, incident: Incident) -> bool:
+    every = reads_every_health_record(me)
+    return rules.may_read(
+        incident.category,
+        reads_every_record=every,
+        reported_it=incident.recorded_by_id == me.id,
+        cares_for_child=every or cares_for_child(session, me, incident.child_id, incident.room_id),
+    )
+
+
+def readable_incident(session: Session, me: CurrentPerson, incident_id: int) -> Incident:
+    """The incident, if this person may read it; NotFound otherwise (also for unknown ids).
+
+    Not 403: a refusal would tell a caregiver that an incident they may not read exists —
+    for their own room's child, that it is a suspected abuse.
+    """
     incident = session.get(Incident, incident_id)
-    if incident is None:
+    if incident is None or not may_read_incident(session, me, incident):
         raise NotFound()
     return incident
 
 
-def open_incidents(session: Session) -> list[Incident]:
-    """Incidents not yet closed, newest first (the /health page and /director show them)."""
-    return list(
-        session.exec(
-            select(Incident).where(col(Incident.closed_at).is_(None)).order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())
-        ).all()
+def _visible_to(me: CurrentPerson):
+    """`rules.may_read` as a WHERE clause (None: every incident), for lists in one query."""
+    if reads_every_health_record(me):
+        return None
+    own = false()
+    if me.has(Role.caregiver):
+        own = or_(col(Incident.room_id).in_(own_room_ids(me.id)), col(Incident.child_id).in_(own_children(me.id)))
+    return or_(
+        Incident.recorded_by_id == me.id,
+        and_(col(Incident.category).not_in(list(rules.RESTRICTED_CATEGORIES)), own),
     )
 
 
-def child_incidents(session: Session, child_id: int) -> list[Incident]:
-    """One child's incidents, newest first (staff pages now, the family page later)."""
-    return list(
-        session.exec(
-            select(Incident).where(Incident.child_id == child_id).order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())
-        ).all()
-    )
+def open_incidents(session: Session, me: CurrentPerson | None = None) -> list["IncidentRow"]:
+    """Incidents not yet closed with their child, newest first, in one query (the /health page)."""
+    return list_incidents(session, IncidentFilters(status="open"), me)
+
+
+def child_incidents(session: Session, child_id: int, me: CurrentPerson) -> list[Incident]:
+    """One child's incidents that this member of staff may read, newest first."""
+    query = select(Incident).where(Incident.child_id == child_id)
+    if (visible := _visible_to(me)) is not None:
+        query = query.where(visible)
+    return list(session.exec(query.order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())).all())
+
+
+@dataclass(frozen=True)
+class FamilyIncident:
+    """What a guardian reads about their child's incident: what happened and what was done.
+
+    Never a suspected abuse, never the police report, nor the names of the staff involved.
+    """
+
+    id: int
+    category: IncidentCategory
+    occurred_at: datetime
+    on_date: date
+    place: str
+    body_parts: list[str]
+    description: str
+    first_aid: str
+    hospital_referral: bool
+    hospital: str
+    cause: str
+    corrective_action: str
+    guardian_notified_at: datetime | None
+    closed: bool
+
+
+FAMILY_COLUMNS = (
+    Incident.id, Incident.category, Incident.occurred_at, Incident.on_date, Incident.place, Incident.body_parts,
+    Incident.description, Incident.first_aid, Incident.hospital_referral, Incident.hospital, Incident.cause,
+    Incident.corrective_action, Incident.guardian_notified_at,
+)
+
+
+def family_incidents(session: Session, child_id: int) -> list[FamilyIncident]:
+    """One child's incidents for the family page, newest first, in one query (only the columns shown)."""
+    rows = session.exec(
+        select(*FAMILY_COLUMNS, col(Incident.closed_at).is_not(None))
+        .where(Incident.child_id == child_id, col(Incident.category).not_in(list(rules.RESTRICTED_CATEGORIES)))
+        .order_by(col(Incident.occurred_at).desc(), col(Incident.id).desc())
+    ).all()
+    return [FamilyIncident(*row[:-1], closed=bool(row[-1])) for row in rows]
 
 
 @dataclass
@@ -142,8 +195,9 @@ def blockers_for(incident: Incident) -> list[rules.Step]:
     )
 
 
-def list_incidents(session: Session, filters: IncidentFilters) -> list[IncidentRow]:
-    """The incident list in one query: open ones first, then newest first."""
+def list_incidents(session: Session, filters: IncidentFilters, me: CurrentPerson | None = None) -> list[IncidentRow]:
+    """The incidents `me` may read (None: every one, for the director's dashboard), in one query:
+    open ones first, then newest first."""
     query = (
         select(Incident, Child.full_name, Room.name)
         .join(Child, Child.id == Incident.child_id)
@@ -156,6 +210,8 @@ def list_incidents(session: Session, filters: IncidentFilters) -> list[IncidentR
         query = query.where(col(Incident.closed_at).is_not(None))
     if filters.category is not None:
         query = query.where(Incident.category == filters.category)
+    if me is not None and (visible := _visible_to(me)) is not None:
+        query = query.where(visible)
     return [
         IncidentRow(incident, child_name, room_name, [] if incident.is_closed else blockers_for(incident))
         for incident, child_name, room_name in session.exec(query).all()
@@ -176,6 +232,11 @@ class IncidentView:
 
     def name(self, person_id: int | None) -> str:
         return self.names.get(person_id, "") if person_id is not None else ""
+
+    @property
+    def sign_off_cleared(self) -> bool:
+        """Changed after the director signed off, and not signed again since."""
+        return self.incident.signed_off_at is None and any(action == SIGN_OFF_CLEARED for _at, action, _who in self.history)
 
 
 def incident_view(session: Session, incident: Incident) -> IncidentView:
@@ -313,10 +374,28 @@ def record_incident(
 
 
 def _may_change(session: Session, me: CurrentPerson, incident: Incident) -> None:
-    if not may_record_for(session, me, incident.child_id):
+    if not may_read_incident(session, me, incident):
+        raise NotFound()
+    if not may_record_for(session, me, incident.child_id, incident.room_id):
         raise Forbidden()
     if incident.is_closed:
         raise Refused({"__all__": CLOSED})
+
+
+def _clear_sign_off(session: Session, me: CurrentPerson, incident: Incident) -> None:
+    """The director's sign-off covers the record as it was: a correction after it asks for it again (audited).
+
+    Called after the correction's own audit entry, in the same transaction. Recording a step
+    still missing (the first notification, the first police report) completes the record the
+    director signed and does not clear it.
+    """
+    if incident.signed_off_at is None:
+        return
+    before = _snapshot(session, incident)
+    incident.signed_off_by_id, incident.signed_off_at, incident.sign_off_remarks = None, None, ""
+    session.add(incident)
+    audit.record(session, me.id, SIGN_OFF_CLEARED, incident, before=before, after=_snapshot(session, incident),
+                 child_id=incident.child_id)
 
 
 def update_incident(session: Session, me: CurrentPerson, incident: Incident, data: IncidentDetailsForm, now: datetime) -> None:
@@ -328,6 +407,7 @@ def update_incident(session: Session, me: CurrentPerson, incident: Incident, dat
     session.add(incident)
     _set_staff(session, incident, data.staff_present)
     audit.record(session, me.id, "incident_updated", incident, before=before, after=_snapshot(session, incident), child_id=incident.child_id)
+    _clear_sign_off(session, me, incident)
     session.commit()
 
 
@@ -337,6 +417,7 @@ def record_notification(session: Session, me: CurrentPerson, incident: Incident,
     if message := rules.follow_up_error(notified_at, incident.occurred_at, now):
         raise Refused({"notified_time": message})
     before = _snapshot(session, incident)
+    correction = incident.guardian_notified_at is not None
     incident.guardian_notified_at = notified_at
     incident.guardian_notified_how = data.how
     incident.guardian_notified_by_id = me.id
@@ -344,6 +425,8 @@ def record_notification(session: Session, me: CurrentPerson, incident: Incident,
     audit.record(
         session, me.id, "incident_guardian_notified", incident, before=before, after=_snapshot(session, incident), child_id=incident.child_id
     )
+    if correction:
+        _clear_sign_off(session, me, incident)
     session.commit()
 
 
@@ -353,6 +436,7 @@ def record_police_report(session: Session, me: CurrentPerson, incident: Incident
     if message := rules.follow_up_error(reported_at, incident.occurred_at, now):
         raise Refused({"reported_time": message})
     before = _snapshot(session, incident)
+    correction = incident.police_reported_at is not None
     incident.police_reported_at = reported_at
     incident.police_station = data.station
     incident.police_reference = data.reference
@@ -361,6 +445,8 @@ def record_police_report(session: Session, me: CurrentPerson, incident: Incident
     audit.record(
         session, me.id, "incident_police_report", incident, before=before, after=_snapshot(session, incident), child_id=incident.child_id
     )
+    if correction:
+        _clear_sign_off(session, me, incident)
     session.commit()
 
 

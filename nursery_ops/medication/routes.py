@@ -13,7 +13,7 @@ from nursery_ops import audit
 from nursery_ops.attendance.service import room_child
 from nursery_ops.auth.access import DbSession, HealthStaff, Staff
 from nursery_ops.auth.models import Role
-from nursery_ops.children.access import visible_child
+from nursery_ops.children.access import open_health_record, visible_child
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.errors import NotFound
@@ -33,6 +33,7 @@ from nursery_ops.medication.forms import (
 )
 from nursery_ops.medication.models import DoseOutcome, PrescriptionSource, SignedHow
 from nursery_ops.medication.rules import MAX_AUTHORISATION_DAYS, dose_text
+from nursery_ops.policy import load_policy
 from nursery_ops.rooms.day import action_form, after_action
 from nursery_ops.rooms.tablet import RoomActing
 from nursery_ops.templating import render
@@ -52,8 +53,7 @@ def _shown() -> dict:
 
 @router.get("/children/{child_id}/medication")
 def child_page(request: Request, session: DbSession, me: Staff, child_id: int):
-    child = visible_child(session, me, child_id)
-    audit.record_read(request.app.state.engine, me.person.id, READ, child.id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     today = local_today()
     context = {
         "child": child,
@@ -80,7 +80,7 @@ def _authorisation_page(request, session, child: Child, form: dict, errors: dict
 
 @router.get("/children/{child_id}/medication/new")
 def authorisation_page(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = visible_child(session, me, child_id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     today = local_today().isoformat()
     guardians = service.guardian_choices(session, child.id)
     form = {
@@ -120,7 +120,7 @@ def _cancel_page(request, child: Child, authorisation, form: dict, errors: dict,
 
 @router.get("/children/{child_id}/medication/{authorisation_id}/cancel")
 def cancel_page(request: Request, session: DbSession, me: HealthStaff, child_id: int, authorisation_id: int):
-    child = visible_child(session, me, child_id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     return _cancel_page(request, child, _authorisation(session, child, authorisation_id), {}, {})
 
 
@@ -158,7 +158,7 @@ def _void_page(request, session, child: Child, dose, form: dict, errors: dict, s
 
 @router.get("/children/{child_id}/medication/doses/{dose_id}/void")
 def void_page(request: Request, session: DbSession, me: HealthStaff, child_id: int, dose_id: int):
-    child = visible_child(session, me, child_id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     return _void_page(request, session, child, _dose(session, child, dose_id), {}, {})
 
 
@@ -200,7 +200,8 @@ def _dose_page(
     )
     context = {
         "child": child, "room": room, "due": due, "open_slots": open_slots, "checkers": checkers, "action": action,
-        "form": form, "errors": errors, "giver_name": giver_name, "outcomes": choices(OUTCOME_LABELS), **_shown(),
+        "form": form, "errors": errors, "giver_name": giver_name, "outcomes": choices(OUTCOME_LABELS),
+        "window_minutes": load_policy(session).medication_window_minutes, **_shown(),
     }
     # On the tablet the form opens in the child's tile; from the child's page it is a page of its own.
     tile_child = child.id if room is not None else None
@@ -248,8 +249,7 @@ async def tablet_record_dose(request: Request, session: DbSession, actor: RoomAc
 
 @router.get("/children/{child_id}/medication/dose")
 def dose_page(request: Request, session: DbSession, me: HealthStaff, child_id: int):
-    child = visible_child(session, me, child_id)
-    audit.record_read(request.app.state.engine, me.person.id, READ, child.id)
+    child = open_health_record(request.app.state.engine, session, me, child_id, READ)
     return _dose_page(
         request, session, child=child, room=None, giver_id=me.person.id, giver_name=me.person.full_name,
         form={"outcome": DoseOutcome.given.value}, errors={},

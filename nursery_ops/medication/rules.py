@@ -1,8 +1,8 @@
 """The medication rules (DOMAIN.md "Medication"): plain functions, no database.
 
 BLOCK any dose without a guardian-signed authorisation, outside its dates, at a
-time slot it does not name, twice for one slot, of another amount than signed for,
-or without a second person checking. No "as needed" orders: a nursery gives
+time slot it does not name, away from that slot's time (policy `medication_window_minutes`),
+twice for one slot, of another amount than signed for, or without a second person checking. No "as needed" orders: a nursery gives
 medicine only at fixed times the guardian signed for, never on a caregiver's judgement.
 """
 
@@ -10,9 +10,11 @@ import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
+from nursery_ops.dailylog.rules import at_local_time
 from nursery_ops.i18n import N_
 from nursery_ops.medication.models import DoseOutcome, MedicationAuthorisation
 from nursery_ops.policy import Decision, Mode
+from nursery_ops.settings import get_settings
 
 # Two weeks covers a course of antibiotics or cough medicine. Anything longer is a
 # long-term condition: the guardian signs again with a current prescription, so a
@@ -41,6 +43,9 @@ NO_AUTHORISATION = N_("There is no valid signed authorisation for this medicine:
 CANCELLED = N_("This authorisation was cancelled: do not give it.")
 OUTSIDE_DATES = N_("This authorisation runs from {start} to {end}: do not give it today.")
 SLOT_NOT_AUTHORISED = N_("The guardian did not sign for this time of day.")
+OUTSIDE_WINDOW = N_(
+    "The {slot} dose may be given only between {earliest} and {latest}: check the dose chosen, or enter the time it was given."
+)
 SLOT_ALREADY_RECORDED = N_("The {slot} dose has already been recorded today: never give a second dose for one time.")
 AMOUNT_REQUIRED = N_("Enter the amount given.")
 WRONG_AMOUNT = N_("The signed dose is {amount} {unit}: give exactly that amount.")
@@ -135,11 +140,14 @@ def dose_errors(
     checked_by_id: int | None,
     reason: str,
     recorded_slots: set[time],
+    window: timedelta,
 ) -> dict:
     """Field → message (or Decision) for one dose; empty when it may be recorded.
 
     `due` is the field choosing the authorisation and its time slot. An authorisation
-    problem stops the checks there: nothing else matters without one.
+    problem stops the checks there: nothing else matters without one. A dose given (or
+    tried: refused, vomited) more than `window` before or after its slot's time is not
+    that slot's dose; "not given" may be recorded at any time (the child went home early).
     """
     if authorisation is None:
         return {"due": NO_AUTHORISATION}
@@ -153,6 +161,8 @@ def dose_errors(
         errors["due"] = SLOT_NOT_AUTHORISED
     elif slot in recorded_slots:
         errors["due"] = Decision(Mode.block, SLOT_ALREADY_RECORDED, {"slot": slot.strftime("%H:%M")})
+    elif outcome is not DoseOutcome.not_given and (outside := slot_window_error(on, slot, at, window)) is not None:
+        errors["due"] = outside
     if at > now:
         errors["time"] = IN_FUTURE
     if outcome is DoseOutcome.given:
@@ -168,6 +178,20 @@ def dose_errors(
     if checked_by_id is not None and checked_by_id == given_by_id:
         errors["checked_by_id"] = SAME_PERSON
     return errors
+
+
+def slot_window_error(on: date, slot: time, at: datetime, window: timedelta) -> Decision | None:
+    """A dose at `at` answers the `slot` of day `on` only within `window` either side (both ends included)."""
+    zone = get_settings().zone
+    due_at = at_local_time(on, slot, zone)
+    if due_at - window <= at <= due_at + window:
+        return None
+    params = {
+        "slot": slot.strftime("%H:%M"),
+        "earliest": (due_at - window).astimezone(zone).strftime("%H:%M"),
+        "latest": (due_at + window).astimezone(zone).strftime("%H:%M"),
+    }
+    return Decision(Mode.block, OUTSIDE_WINDOW, params)
 
 
 def overdue(due_at: datetime, recorded: bool, now: datetime) -> bool:

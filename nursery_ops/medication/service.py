@@ -10,7 +10,7 @@ medication to its guardians with the same code.
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +40,7 @@ from nursery_ops.medication.rules import (
     read_slots,
     slots_text,
 )
-from nursery_ops.policy import Decision, Mode
+from nursery_ops.policy import Decision, Mode, load_policy
 from nursery_ops.settings import get_settings
 
 NOT_A_GUARDIAN = N_("Choose an active guardian of this child.")
@@ -344,6 +344,7 @@ def record_dose(
     errors = dose_errors(
         authorisation, on=on, slot=slot, at=at, now=now, outcome=data.outcome, amount=data.amount,
         given_by_id=giver_id, checked_by_id=data.checked_by_id, reason=data.reason, recorded_slots=recorded,
+        window=timedelta(minutes=load_policy(session).medication_window_minutes),
     )
     if data.checked_by_id is not None and "checked_by_id" not in errors and not _is_active_staff(session, data.checked_by_id):
         errors["checked_by_id"] = CHOOSE_STAFF

@@ -82,6 +82,17 @@ def test_staff_see_the_list_and_the_record(world, client_for, who):
     assert "王小明" in response.text and "王妈妈" in response.text
 
 
+@pytest.mark.parametrize(("who", "reads_health"), [("director", True), ("health", True), ("caregiver_a", True), ("caregiver_b", False)])
+def test_the_record_shows_health_only_to_those_who_care_for_the_child(world, client_for, engine, who, reads_health):
+    response = client_for(getattr(world, who)).get(f"/children/{world.child_x.id}")
+    assert response.status_code == 200 and "王小明" in response.text
+    assert (f'href="/children/{world.child_x.id}/medication"' in response.text) is reads_health
+    assert (f'href="/children/{world.child_x.id}/growth"' in response.text) is reads_health
+    with Session(engine) as session:
+        reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).all()
+    assert len(reads) == (1 if reads_health else 0)
+
+
 @pytest.mark.parametrize("url", ["/children", "/children/{x}", "/children/{y}"])
 def test_parents_never_reach_children_pages(world, client_for, url):
     url = url.format(x=world.child_x.id, y=world.child_y.id)

@@ -36,11 +36,18 @@ def good(**values) -> dict:
 # ---------------------------------------------------------------- who may read
 
 
-@pytest.mark.parametrize("who", ["director", "health", "caregiver_a", "caregiver_b"])
-def test_staff_read_the_growth_page(world, client_for, who):
+@pytest.mark.parametrize("who", ["director", "health", "caregiver_a"])
+def test_the_childs_caregiver_the_health_officer_and_the_director_read_the_growth_page(world, client_for, who):
     response = client_for(getattr(world, who)).get(url(world.child_x))
     assert response.status_code == 200
     assert "Growth" in response.text and "王小明" in response.text
+
+
+def test_a_caregiver_of_another_room_reads_neither_the_page_nor_the_charts(world, client_for, session):
+    client = client_for(world.caregiver_b)
+    assert client.get(url(world.child_x)).status_code == 403
+    assert client.get(f"{url(world.child_x)}/chart/wfa.svg").status_code == 403
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).all() == []
 
 
 def test_every_read_is_in_the_audit_log(world, client_for, session):

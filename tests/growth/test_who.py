@@ -1,11 +1,21 @@
 """growth.who against WHO's own numbers.
 
-1. WHO's expanded z-score tables (by day, and by 0.1 cm for weight-for-length/height) print
-   the measurement at −3, −2, 0, +2 and +3 SD to three decimals. A child measured exactly at
-   such a value must get that z-score (within 0.01). Values marked * are copied from the WHO
-   tables (hcfa/bfa boys and girls, wfh girls); the others are the same columns for other
-   days, recomputed from the L, M, S of WHO's tables with WHO's formula M(1+LSz)^(1/L) and
-   rounded to three decimals as WHO prints them (checked equal to the copied ones).
+1. WHO's expanded z-score tables (by day for the age-based indicators, by 0.1 cm for
+   weight-for-length and weight-for-height) print the measurement at −3, −2, 0, +2 and +3 SD
+   to three decimals (columns SD3neg, SD2neg, SD0, SD2, SD3). A child measured exactly at such
+   a value must get that z-score (within 0.01). Every value below is copied from WHO's published
+   files — none recomputed from the L, M, S the app itself uses:
+   - weight-for-age, length/height-for-age, weight-for-height (wfa_, lhfa_, wfh_{boys,girls}_z_exp.txt):
+     TIP-Global-Health/eheza-app, commit dde18da8d3a1fe01c9fa842632bf87ae1d9e47a5 ("Copy raw z-score
+     files from the WHO", client/src/assets/z-score/: plain downloads of
+     http://www.who.int/childgrowth/standards/*_z_exp.txt); the wfa and lhfa rows are the same in
+     commanderk33n/MobileGrowthMontior, commit 7ce5fd7603f9c8053b87946e61f3585a362ceb89,
+     app/src/main/res/raw/;
+   - weight-for-length (wfl_{boys,girls}_z_exp.txt): eheza-app, commit
+     3f1ad21d5e74c10307a0163376e3ac41c4c141f1, same folder;
+   - BMI-for-age (bfa_{boys,girls}_z_exp.txt): eheza-app, commit b1a289f45e4acf2cdeb7819def1a39d1e3b99236;
+   - head circumference-for-age: days 0 and 180 of WHO's hcfa_{boys,girls}_z_exp.txt as copied by this
+     test's first version (not re-checked against a second copy; its recomputed day-730 rows are gone).
 2. WHO's igrowup survey example (MySurvey_z_st.csv, shipped with pygrowup): about 2,000
    z-scores computed by WHO's own software, every one reproduced within 0.01.
 """
@@ -38,44 +48,60 @@ SDS = (-3, -2, 0, 2, 3)
 
 # (indicator, sex, age in days, length/height in cm for wflh, values at −3, −2, 0, +2, +3 SD)
 WHO_TABLE_ROWS = [
+    # wfa_boys_z_exp.txt / wfa_girls_z_exp.txt (Day)
     (WFA, BOY, 0, None, (2.080, 2.459, 3.346, 4.419, 5.031)),
+    (WFA, BOY, 183, None, (5.675, 6.357, 7.939, 9.855, 10.956)),
     (WFA, BOY, 365, None, (6.926, 7.741, 9.646, 11.983, 13.341)),
     (WFA, BOY, 730, None, (8.630, 9.670, 12.148, 15.272, 17.128)),
     (WFA, BOY, 1095, None, (10.014, 11.276, 14.339, 18.307, 20.719)),
     (WFA, GIRL, 0, None, (2.033, 2.395, 3.232, 4.230, 4.793)),
+    (WFA, GIRL, 183, None, (5.088, 5.733, 7.302, 9.341, 10.585)),
     (WFA, GIRL, 365, None, (6.273, 7.041, 8.946, 11.506, 13.114)),
     (WFA, GIRL, 730, None, (8.064, 9.033, 11.474, 14.841, 17.008)),
     (WFA, GIRL, 1095, None, (9.608, 10.802, 13.846, 18.131, 20.942)),
+    # lhfa_boys_z_exp.txt / lhfa_girls_z_exp.txt (Day): length to day 730, height from 731
     (LHFA, BOY, 0, None, (44.205, 46.098, 49.884, 53.670, 55.564)),
+    (LHFA, BOY, 183, None, (61.221, 63.362, 67.644, 71.925, 74.066)),
     (LHFA, BOY, 365, None, (68.611, 70.987, 75.739, 80.491, 82.867)),
     (LHFA, BOY, 730, None, (78.638, 81.693, 87.802, 93.911, 96.966)),  # the last day of length
     (LHFA, BOY, 731, None, (77.961, 81.017, 87.130, 93.243, 96.300)),  # the first day of height
     (LHFA, BOY, 1095, None, (84.949, 88.655, 96.067, 103.480, 107.186)),
     (LHFA, GIRL, 0, None, (43.560, 45.422, 49.148, 52.873, 54.736)),
+    (LHFA, GIRL, 183, None, (58.950, 61.217, 65.751, 70.285, 72.552)),
     (LHFA, GIRL, 365, None, (66.281, 68.856, 74.005, 79.154, 81.729)),
     (LHFA, GIRL, 730, None, (76.725, 79.950, 86.401, 92.851, 96.077)),
     (LHFA, GIRL, 731, None, (76.049, 79.276, 85.730, 92.184, 95.411)),
     (LHFA, GIRL, 1095, None, (83.613, 87.420, 95.034, 102.649, 106.456)),
+    # wfl_boys_z_exp.txt / wfl_girls_z_exp.txt (Length): under 731 days
     (WFLH, BOY, 300, Decimal("50.0"), (2.579, 2.801, 3.328, 3.999, 4.403)),
-    (WFLH, BOY, 300, Decimal("75.0"), (7.486, 8.088, 9.503, 11.275, 12.330)),
+    (WFLH, BOY, 300, Decimal("65.0"), (5.736, 6.193, 7.267, 8.608, 9.406)),
+    (WFLH, BOY, 300, Decimal("80.0"), (8.227, 8.890, 10.448, 12.399, 13.561)),
+    (WFLH, BOY, 700, Decimal("95.0"), (11.020, 11.880, 13.893, 16.396, 17.880)),
     (WFLH, GIRL, 300, Decimal("50.0"), (2.588, 2.813, 3.352, 4.045, 4.467)),
-    (WFLH, GIRL, 300, Decimal("75.0"), (7.075, 7.687, 9.149, 11.026, 12.168)),
-    (WFLH, GIRL, 900, Decimal("65.0"), (5.583, 6.071, 7.240, 8.746, 9.664)),  # *
-    (WFLH, GIRL, 900, Decimal("80.0"), (7.929, 8.609, 10.233, 12.313, 13.577)),  # *
+    (WFLH, GIRL, 300, Decimal("65.0"), (5.459, 5.937, 7.081, 8.555, 9.454)),
+    (WFLH, GIRL, 300, Decimal("80.0"), (7.816, 8.487, 10.089, 12.142, 13.389)),
+    (WFLH, GIRL, 700, Decimal("95.0"), (10.618, 11.532, 13.715, 16.513, 18.215)),
+    # wfh_boys_z_exp.txt / wfh_girls_z_exp.txt (Height): from 731 days
+    (WFLH, BOY, 900, Decimal("65.0"), (5.868, 6.335, 7.433, 8.804, 9.619)),
+    (WFLH, BOY, 900, Decimal("80.0"), (8.332, 9.002, 10.578, 12.551, 13.726)),
     (WFLH, BOY, 900, Decimal("95.0"), (11.148, 12.020, 14.060, 16.598, 18.103)),
+    (WFLH, BOY, 1500, Decimal("110.0"), (14.385, 15.609, 18.516, 22.205, 24.428)),
+    (WFLH, GIRL, 900, Decimal("65.0"), (5.583, 6.071, 7.240, 8.746, 9.664)),
+    (WFLH, GIRL, 900, Decimal("80.0"), (7.929, 8.609, 10.233, 12.313, 13.577)),
     (WFLH, GIRL, 900, Decimal("95.0"), (10.751, 11.678, 13.891, 16.731, 18.457)),
-    (BMI, BOY, 0, None, (10.184, 11.133, 13.407, 16.326, 18.100)),  # *
-    (BMI, BOY, 90, None, (13.078, 14.241, 16.883, 20.008, 21.780)),  # *
+    (WFLH, GIRL, 1500, Decimal("110.0"), (14.223, 15.508, 18.604, 22.626, 25.098)),
+    # bfa_boys_z_exp.txt / bfa_girls_z_exp.txt (Day)
+    (BMI, BOY, 0, None, (10.184, 11.133, 13.407, 16.326, 18.100)),
+    (BMI, BOY, 90, None, (13.078, 14.241, 16.883, 20.008, 21.780)),
     (BMI, BOY, 1095, None, (12.400, 13.362, 15.600, 18.355, 19.974)),
-    (BMI, GIRL, 0, None, (10.122, 11.091, 13.336, 16.071, 17.657)),  # *
-    (BMI, GIRL, 180, None, (12.954, 14.141, 16.906, 20.303, 22.289)),  # *
+    (BMI, GIRL, 0, None, (10.122, 11.091, 13.336, 16.071, 17.657)),
+    (BMI, GIRL, 180, None, (12.954, 14.141, 16.906, 20.303, 22.289)),
     (BMI, GIRL, 1095, None, (12.124, 13.083, 15.397, 18.425, 20.305)),
-    (HCFA, BOY, 0, None, (30.651, 31.921, 34.462, 37.002, 38.273)),  # *
-    (HCFA, BOY, 180, None, (39.611, 40.830, 43.269, 45.708, 46.927)),  # *
-    (HCFA, BOY, 730, None, (44.166, 45.527, 48.249, 50.972, 52.333)),
-    (HCFA, GIRL, 0, None, (30.326, 31.510, 33.879, 36.247, 37.432)),  # *
-    (HCFA, GIRL, 180, None, (38.235, 39.537, 42.140, 44.744, 46.045)),  # *
-    (HCFA, GIRL, 730, None, (42.993, 44.389, 47.180, 49.971, 51.367)),
+    # hcfa_boys_z_exp.txt / hcfa_girls_z_exp.txt (Day)
+    (HCFA, BOY, 0, None, (30.651, 31.921, 34.462, 37.002, 38.273)),
+    (HCFA, BOY, 180, None, (39.611, 40.830, 43.269, 45.708, 46.927)),
+    (HCFA, GIRL, 0, None, (30.326, 31.510, 33.879, 36.247, 37.432)),
+    (HCFA, GIRL, 180, None, (38.235, 39.537, 42.140, 44.744, 46.045)),
 ]
 
 CASES = [

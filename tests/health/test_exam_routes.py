@@ -134,6 +134,15 @@ def test_the_void_form_names_the_exam(world, client_for, exam):
     assert response.status_code == 200 and "市妇幼保健院" in response.text
 
 
+def test_the_void_and_new_exam_forms_are_audited_reads(world, client_for, session, exam):
+    client = client_for(world.health)
+    assert client.get(f"/children/{world.child_x.id}/exams/{exam.id}/void").status_code == 200
+    assert client.get(f"/children/{world.child_x.id}/exams/new").status_code == 200
+    assert client.get(f"/children/{world.child_x.id}/exams/99999/void").status_code == 404
+    reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).all()
+    assert [(r.actor_id, r.entity, r.child_id) for r in reads] == [(world.health.id, "health_exams", world.child_x.id)] * 2
+
+
 def test_voiding_keeps_the_exam_with_who_when_and_why(world, client_for, session, exam):
     response = client_for(world.health).post(f"/children/{world.child_x.id}/exams/{exam.id}/void", {"reason": "录错了孩子"})
     assert response.status_code == 303

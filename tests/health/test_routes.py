@@ -222,3 +222,73 @@ def test_growth_beyond_two_sd_is_listed_with_a_link_to_the_chart(world, client_f
     session.commit()
     html = section(client_for(world.health).get("/health").text, "growth-warnings")
     assert f'href="/children/{world.child_x.id}/growth"' in html and "Weight-for-age below −2 SD" in html
+
+
+# ---------------------------------------------------------------- open incidents, return certificates, the audited read
+
+
+def test_open_incidents_name_the_child(world, client_for, session):
+    incident = f.make_incident(session, world.child_y, world.caregiver_b, room_id=world.room_b.id, place="楼梯")
+    session.commit()
+    html = section(client_for(world.health).get("/health").text, "incidents")
+    assert f'href="/incidents/{incident.id}"' in html and world.child_y.full_name in html and world.room_b.name in html
+
+
+def test_children_awaiting_a_return_certificate_are_listed_with_where_to_record_it(world, client_for, session):
+    from nursery_ops.health.models import ReturnCertificate
+
+    today = local_today()
+    session.add(ReturnCertificate(child_id=world.child_x.id, required_since=today - timedelta(days=2), reason="水痘"))
+    session.add(ReturnCertificate(child_id=world.child_y.id, required_since=today - timedelta(days=9), reason="手足口病",
+                                  received_on=today - timedelta(days=1), issued_by="社区医院"))
+    session.commit()
+    html = client_for(world.health).get("/health").text
+    listed = section(html, "return-certificates")
+    assert world.child_x.full_name in listed and "水痘" in listed
+    assert f'href="/children/{world.child_x.id}/return-certificate"' in listed
+    assert world.child_y.full_name not in listed  # received already
+    assert "1</strong> return certificates awaited" in html
+
+
+def test_a_voided_requirement_is_not_awaited(world, client_for, session):
+    from nursery_ops.clock import utcnow
+    from nursery_ops.health.models import ReturnCertificate
+    from nursery_ops.health.service import awaiting_return_certificates
+
+    session.add(ReturnCertificate(child_id=world.child_x.id, required_since=local_today(), reason="水痘",
+                                  voided_at=utcnow(), void_reason="illness recorded in error"))
+    session.commit()
+    assert awaiting_return_certificates(session) == []
+    assert "No return certificate is awaited." in section(client_for(world.health).get("/health").text, "return-certificates")
+
+
+def test_the_page_stays_a_fixed_number_of_queries_with_incidents_and_certificates(world, client_for, session, queries):
+    from nursery_ops.health.models import ReturnCertificate
+
+    health = client_for(world.health)
+
+    def count() -> int:
+        with queries:
+            assert health.get("/health").status_code == 200
+        return queries.count
+
+    def add(number: int, prefix: str) -> None:
+        for index in range(number):
+            child = f.make_child(session, f"{prefix}{index}", months=20)
+            f.enrol(session, child, world.room_a)
+            f.make_incident(session, child, world.caregiver_a, room_id=world.room_a.id)
+            session.add(ReturnCertificate(child_id=child.id, required_since=local_today(), reason="水痘"))
+        session.commit()
+
+    add(1, "少")
+    few = count()
+    add(8, "多")
+    assert count() == few
+
+
+def test_the_page_is_one_audited_read(world, client_for, session):
+    from nursery_ops.audit import AuditEntry
+
+    client_for(world.health).get("/health")
+    reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).all()
+    assert [(entry.actor_id, entry.entity, entry.child_id) for entry in reads] == [(world.health.id, "health_overview", None)]

@@ -510,3 +510,115 @@ def test_the_tile_of_an_ill_child_leads_to_the_illness_instead_of_the_midday_che
     tile = page[start:page.find("<article", start) if "<article" in page[start:] else len(page)]
     assert f"/health/illness/{illness_id}" in tile and "Ill during the day: follow the steps" in tile
     assert "/midday-check" not in tile and "/illness" in page
+
+
+# ---------------------------------------------------------------- isolation, certificates, observation (audit fixes)
+
+
+def test_a_child_with_a_suspected_infection_is_isolated_before_the_pick_up(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    assert start(client, day, time=hhmm(30), suspected_infectious="on", suspected_disease="手足口病").status_code == 303
+    illness = the_illness(session)
+    assert step(client, day, illness.id, "notify", time=hhmm(20), notified_whom="王妈妈 电话").status_code == 303
+    page = client.get(f"/health/illness/{illness.id}").text
+    assert f'action="/rooms/{day.room_a.id}/illnesses/{illness.id}/isolate"' in page  # offered first
+    response = step(client, day, illness.id, "pickup", time=hhmm(5), collector=f"guardian:{day.guardian_x.id}")
+    assert response.status_code == 400 and "isolate the child first" in response.text
+    assert the_illness(session).picked_up_at is None
+    assert session.exec(select(Attendance)).one().check_out_at is None
+    assert step(client, day, illness.id, "isolate", time=hhmm(15), isolation_place="保健室").status_code == 303
+    assert step(client, day, illness.id, "pickup", time=hhmm(5), collector=f"guardian:{day.guardian_x.id}").status_code == 303
+
+
+def test_ticking_a_suspected_infection_at_the_pick_up_also_needs_the_isolation(client_for, day, session, illness_id):
+    client = client_for(day.caregiver_a)
+    assert step(client, day, illness_id, "notify", time=hhmm(), notified_whom="王妈妈").status_code == 303
+    response = step(client, day, illness_id, "pickup", time=hhmm(), collector=f"guardian:{day.guardian_x.id}",
+                    suspected_infectious="on", suspected_disease="水痘")
+    assert response.status_code == 400 and "isolate the child first" in response.text
+    illness = the_illness(session)
+    assert illness.picked_up_at is None and not illness.suspected_infectious
+    assert rows(session, ReturnCertificate) == 0
+
+
+def test_voiding_an_illness_voids_the_return_certificate_it_required(client_for, day, session):
+    from nursery_ops.attendance.service import awaited_return_certificates
+
+    client = client_for(day.caregiver_a)
+    assert start(client, day, time=hhmm(10), suspected_infectious="on", suspected_disease="水痘").status_code == 303
+    illness = the_illness(session)
+    assert len(awaited_return_certificates(session, day.child_x.id)) == 1
+    assert step(client, day, illness.id, "void", void_reason="wrong child").status_code == 303
+    fresh(session)
+    certificate = session.exec(select(ReturnCertificate)).one()
+    assert certificate.voided_at is not None and certificate.voided_by_id == day.caregiver_a.id
+    assert certificate.void_reason == "wrong child" and certificate.received_on is None
+    assert awaited_return_certificates(session, day.child_x.id) == []  # the next check-in is not blocked
+    assert actions(session)[-2:] == ["illness_voided", "return_certificate_voided"]
+    page = client.get(f"/health/illness/{illness.id}").text
+    assert "No longer required: voided with the illness" in page
+
+
+def test_voiding_keeps_the_certificate_another_cause_still_requires(client_for, day, session):
+    from nursery_ops.attendance.service import awaited_return_certificates
+
+    client = client_for(day.caregiver_a)
+    assert start(client, day, time=hhmm(10), suspected_infectious="on", suspected_disease="水痘").status_code == 303
+    illness = the_illness(session)
+    # The family also reported a suspected infection for today (the absence shares the awaited certificate).
+    session.add(Absence(child_id=day.child_x.id, room_id=day.room_a.id, on_date=local_today(), reason=AbsenceReason.sick,
+                        symptoms="出水痘", suspected_infection=True, recorded_by_id=day.caregiver_a.id))
+    session.commit()
+    assert step(client, day, illness.id, "void", void_reason="recorded twice").status_code == 303
+    fresh(session)
+    assert session.exec(select(ReturnCertificate)).one().voided_at is None
+    assert len(awaited_return_certificates(session, day.child_x.id)) == 1
+    assert "return_certificate_voided" not in actions(session)
+
+
+def test_a_certificate_dated_before_the_illness_does_not_clear_the_child(client_for, day, session):
+    client = client_for(day.caregiver_a)
+    assert start(client, day, time=hhmm(10), suspected_infectious="on", suspected_disease="水痘").status_code == 303
+    health = client_for(day.health)
+    url = f"/children/{day.child_x.id}/return-certificate"
+    yesterday = (local_today() - timedelta(days=1)).isoformat()
+    response = health.post(url, {"received_on": yesterday, "issued_by": "社区医院"})
+    assert response.status_code == 400
+    error = response.text.split('id="received_on-error"', 1)[1].split("</p>", 1)[0]
+    assert "cannot be dated before" in error and local_today().isoformat() in error
+    fresh(session)
+    assert session.exec(select(ReturnCertificate)).one().received_on is None
+    assert "return_certificate_received" not in actions(session)
+    assert health.post(url, {"received_on": local_today().isoformat(), "issued_by": "社区医院"}).status_code == 303
+    fresh(session)
+    assert session.exec(select(ReturnCertificate)).one().received_on == local_today()
+
+
+def test_an_observation_entry_puts_the_child_under_observation(client_for, day, session):
+    assert day.child_x.id not in [item.child.id for item in health_day(session, local_today(), utcnow()).under_observation]
+    client = client_for(day.caregiver_a)
+    assert client.post(f"{base(day)}/observation", {"time": hhmm(1), "text": "精神差，一直揉眼睛", "form_token": "o-1"}).status_code == 303
+    fresh(session)
+    [item] = [item for item in health_day(session, local_today(), utcnow()).under_observation if item.child.id == day.child_x.id]
+    assert item.reason == "Observation"
+    page = client_for(day.health).get("/health").text
+    section = page.split('id="observation"', 1)[1].split("</section>", 1)[0]
+    assert day.child_x.full_name in section
+    # A midday check finding the child fine afterwards ends the observation.
+    assert midday(client, day).status_code == 303
+    fresh(session)
+    assert day.child_x.id not in [item.child.id for item in health_day(session, local_today(), utcnow()).under_observation]
+
+
+def test_the_outbreak_pages_are_audited_reads(client_for, day, session):
+    three_ill(session, day)
+    client = client_for(day.health)
+    client.post("/health/outbreaks/scan")
+    fresh(session)
+    alert = session.exec(select(OutbreakAlert)).one()
+    assert client.get("/health/outbreaks").status_code == 200
+    assert client.get(f"/health/outbreaks/{alert.id}/report").status_code == 200
+    assert client.get("/health/outbreaks/99999/report").status_code == 404
+    fresh(session)
+    reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read").order_by(AuditEntry.id)).all()
+    assert [(entry.actor_id, entry.entity) for entry in reads] == [(day.health.id, "outbreaks"), (day.health.id, "outbreak_report")]

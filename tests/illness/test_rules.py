@@ -16,15 +16,21 @@ from nursery_ops.illness.models import (
     Symptom,
 )
 from nursery_ops.illness.rules import (
+    CERTIFICATE_BEFORE_REQUIRED,
+    ISOLATE_FIRST,
     Case,
+    Mark,
     Step,
+    certificate_date_error,
     midday_decision,
     midday_warn,
     outbreak_signals,
     parse_clock,
     report_deadline,
+    next_step,
     step_refusal,
     symptoms_in_text,
+    under_observation,
 )
 from nursery_ops.policy import DEFAULT_POLICY
 
@@ -141,6 +147,49 @@ def test_sick_absence_words_map_onto_the_symptom_list(text, found):
     assert symptoms_in_text(text) == found
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # Negated: nothing counts toward an outbreak.
+        ("体温正常", set()),
+        ("体温不高", set()),
+        ("不发烧", set()),
+        ("没发烧", set()),
+        ("没有明显发热", set()),
+        ("无发热", set()),
+        ("无发热、咳嗽", set()),  # the negation covers the list
+        ("未见皮疹", set()),
+        ("no fever", set()),
+        ("No fever or cough", set()),
+        ("not feverish", set()),
+        ("without a rash", set()),
+        ("temperature normal", set()),
+        ("denies vomiting", set()),
+        # Only the negated word: the rest still counts.
+        ("没有发烧，咳嗽", {Symptom.cough}),
+        ("咳嗽，无发热", {Symptom.cough}),
+        ("no fever but a cough", {Symptom.cough}),
+        # Words that look like a negation and are not one.
+        ("不停咳嗽", {Symptom.cough}),
+        ("不舒服，发烧", {Symptom.fever}),
+        ("nosebleed and coughing", {Symptom.cough}),
+        # A temperature counts from the fever threshold (37.3 °C), not below.
+        ("体温37.2", set()),
+        ("体温37.3", {Symptom.fever}),
+        ("38.6度", {Symptom.fever}),
+        ("temperature 38.4", {Symptom.fever}),
+        ("体温偏高", {Symptom.fever}),
+    ],
+)
+def test_negated_symptoms_do_not_count(text, found):
+    assert symptoms_in_text(text) == found
+
+
+def test_the_fever_threshold_for_a_temperature_in_words_is_the_policys():
+    assert symptoms_in_text("体温37.6") == {Symptom.fever}
+    assert symptoms_in_text("体温37.6", fever_at_tenths=378) == set()
+
+
 @pytest.mark.parametrize(("text", "parsed"), [("14:05", time(14, 5)), ("9:30", time(9, 30)), ("14：05", time(14, 5)), ("24:00", None), ("x", None)])
 def test_clock_times(text, parsed):
     assert parse_clock(text) == parsed
@@ -168,3 +217,68 @@ def illness(**fields):
 )
 def test_illness_steps_follow_the_order(fields, step, outcome, refused):
     assert (step_refusal(illness(**fields), step, outcome) is not None) is refused
+
+
+@pytest.mark.parametrize(
+    ("fields", "suspected_now", "refusal"),
+    [
+        ({"guardian_notified_at": AT}, False, None),  # no infection suspected: going home needs no isolation
+        ({"guardian_notified_at": AT, "suspected_infectious": True}, False, ISOLATE_FIRST),
+        ({"guardian_notified_at": AT}, True, ISOLATE_FIRST),  # ticked on the pick-up form
+        ({"guardian_notified_at": AT, "suspected_infectious": True, "isolated_at": AT}, False, None),
+        ({"guardian_notified_at": AT, "isolated_at": AT}, True, None),
+    ],
+)
+def test_a_suspected_infection_is_isolated_before_the_pick_up(fields, suspected_now, refusal):
+    assert step_refusal(illness(**fields), Step.pickup, suspected_now=suspected_now) == refusal
+
+
+@pytest.mark.parametrize(
+    ("fields", "offered"),
+    [
+        ({}, Step.isolate),
+        ({"guardian_notified_at": AT}, Step.pickup),
+        ({"guardian_notified_at": AT, "suspected_infectious": True}, Step.isolate),
+        ({"guardian_notified_at": AT, "suspected_infectious": True, "isolated_at": AT}, Step.pickup),
+    ],
+)
+def test_the_page_offers_isolation_first_when_an_infection_is_suspected(fields, offered):
+    assert next_step(illness(**fields)) is offered
+
+
+def mark(minutes, observe, reason="r"):
+    return Mark(AT + timedelta(minutes=minutes), observe, reason)
+
+
+@pytest.mark.parametrize(
+    ("marks", "expected"),
+    [
+        ([], None),
+        ([mark(0, False)], None),  # admitted at the morning check
+        ([mark(0, True, "morning")], "morning"),
+        ([mark(0, False), mark(60, True, "observation")], "observation"),  # an entry later in the day
+        ([mark(0, True, "morning"), mark(60, False)], None),  # the midday check found the child fine
+        ([mark(60, True, "observation"), mark(0, False)], "observation"),  # order of the list does not matter
+        ([mark(0, True, "morning"), mark(30, True, "midday")], "midday"),  # the latest says why
+    ],
+)
+def test_the_latest_mark_of_the_day_decides_who_is_under_observation(marks, expected):
+    found = under_observation(marks)
+    assert (found.reason if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("received_on", "required", "refused"),
+    [
+        (DAY1, [DAY1], False),  # the day it was required
+        (DAY1 + timedelta(days=3), [DAY1], False),
+        (DAY1 - timedelta(days=1), [DAY1], True),  # a note from before the illness
+        (DAY1, [DAY1 - timedelta(days=5), DAY1 + timedelta(days=1)], True),  # before the latest requirement
+        (DAY1, [], False),
+    ],
+)
+def test_a_return_certificate_cannot_be_dated_before_it_was_required(received_on, required, refused):
+    found = certificate_date_error(received_on, required)
+    assert (found is not None) is refused
+    if found is not None:
+        assert found.message == CERTIFICATE_BEFORE_REQUIRED and found.params == {"date": max(required).isoformat()}

@@ -114,12 +114,70 @@ def test_parents_are_refused(client_for, world, incident, session, method, path)
     assert count(session, Incident) == 1 and count(session, AuditEntry) == before
 
 
-@pytest.mark.parametrize("person", ["caregiver_a", "caregiver_b", "health", "director"])
-def test_every_staff_member_sees_the_list_and_the_incident(client_for, world, incident, person):
+@pytest.mark.parametrize("person", ["caregiver_a", "health", "director"])
+def test_the_childs_caregiver_the_health_officer_and_the_director_read_the_incident(client_for, world, incident, person):
     client = client_for(getattr(world, person))
-    assert client.get("/incidents").status_code == 200
+    assert f'href="/incidents/{incident.id}"' in client.get("/incidents").text
     assert client.get(f"/incidents/{incident.id}").status_code == 200
     assert client.get(f"/children/{world.child_x.id}/incidents").status_code == 200
+
+
+def test_a_caregiver_of_another_room_does_not_read_the_incident(client_for, world, incident, session):
+    client = client_for(world.caregiver_b)
+    listed = client.get("/incidents")
+    assert listed.status_code == 200 and f'href="/incidents/{incident.id}"' not in listed.text
+    # 404, not 403: the refusal does not say that the incident exists.
+    assert client.get(f"/incidents/{incident.id}").status_code == 404
+    assert client.get(f"/incidents/{incident.id}/edit").status_code == 404
+    assert client.get(f"/children/{world.child_x.id}/incidents").status_code == 403
+    assert audit_actions(session, child_id=world.child_x.id) == []
+
+
+@pytest.fixture
+def abuse(session, world):
+    """A suspected abuse of child X (room A), reported by the health officer, police report and all."""
+    row = f.make_incident(
+        session, world.child_x, world.health, room_id=world.room_a.id, category=IncidentCategory.suspected_abuse,
+        place="Abuse place", police_reported_at=utcnow(), police_station="金水路派出所", police_reference="JS-0042",
+    )
+    session.commit()
+    return row
+
+
+@pytest.mark.parametrize("person", ["health", "director"])
+def test_the_health_officer_and_the_director_read_a_suspected_abuse(client_for, world, abuse, person):
+    client = client_for(getattr(world, person))
+    assert "Abuse place" in client.get("/incidents").text
+    assert client.get(f"/incidents/{abuse.id}").status_code == 200
+    assert "Abuse place" in client.get(f"/children/{world.child_x.id}/incidents").text
+
+
+@pytest.mark.parametrize("person", ["caregiver_a", "caregiver_b"])
+def test_caregivers_do_not_read_a_suspected_abuse_they_did_not_report(client_for, world, abuse, session, person):
+    client = client_for(getattr(world, person))
+    assert "Abuse place" not in client.get("/incidents").text
+    assert "Abuse place" not in client.get("/incidents?category=suspected_abuse").text
+    assert client.get(f"/incidents/{abuse.id}").status_code == 404
+    assert client.get(f"/incidents/{abuse.id}/edit").status_code == 404
+    form = {**local_fields("notified", utcnow()), "how": "phone"}
+    assert client.post(f"/incidents/{abuse.id}/notification", form).status_code == 404
+    if person == "caregiver_a":  # her room's child: the child's page, without the abuse
+        page = client.get(f"/children/{world.child_x.id}/incidents")
+        assert page.status_code == 200 and "Abuse place" not in page.text
+    fresh(session)
+    assert session.get(Incident, abuse.id).guardian_notified_at is None
+
+
+def test_the_caregiver_who_reported_a_suspected_abuse_reads_it(client_for, world, session):
+    reported = f.make_incident(
+        session, world.child_x, world.caregiver_a, room_id=world.room_a.id, category=IncidentCategory.suspected_abuse,
+        place="Reported place",
+    )
+    session.commit()
+    client = client_for(world.caregiver_a)
+    assert "Reported place" in client.get("/incidents").text
+    assert client.get(f"/incidents/{reported.id}").status_code == 200
+    assert client_for(world.caregiver_b).get(f"/incidents/{reported.id}").status_code == 404
 
 
 def test_there_is_no_delete(client_for, world, incident, app):
@@ -294,9 +352,9 @@ def test_a_bad_notification_is_refused(client_for, world, incident, session, fie
 def test_a_caregiver_of_another_room_cannot_change_the_incident(client_for, world, incident, session):
     client = client_for(world.caregiver_b)
     form = {**local_fields("notified", utcnow()), "how": "phone"}
-    assert client.post(f"/incidents/{incident.id}/notification", form).status_code == 403
-    assert client.get(f"/incidents/{incident.id}/edit").status_code == 403
-    assert client.post(f"/incidents/{incident.id}/edit", incident_form(world.child_x)).status_code == 403
+    assert client.post(f"/incidents/{incident.id}/notification", form).status_code == 404
+    assert client.get(f"/incidents/{incident.id}/edit").status_code == 404
+    assert client.post(f"/incidents/{incident.id}/edit", incident_form(world.child_x)).status_code == 404
     fresh(session)
     assert session.get(Incident, incident.id).guardian_notified_at is None
 
@@ -313,6 +371,54 @@ def test_only_the_director_signs_off(client_for, world, incident, session):
     assert saved.signed_off_by_id == world.director.id and saved.sign_off_remarks == "Talked with the family."
     again = client_for(world.director).post(f"/incidents/{incident.id}/sign-off", {"remarks": "twice"})
     assert again.status_code == 400 and "already signed off" in again.text
+
+
+def test_a_correction_after_the_sign_off_clears_it_and_the_director_signs_again(client_for, world, incident, session):
+    director = client_for(world.director)
+    assert director.post(f"/incidents/{incident.id}/sign-off", {"remarks": "Seen."}).status_code == 303
+    caregiver = client_for(world.caregiver_a)
+    assert 'id="sign-off-warning"' in caregiver.get(f"/incidents/{incident.id}/edit").text
+    form = incident_form(world.child_x, place="Room A washroom")
+    assert caregiver.post(f"/incidents/{incident.id}/edit", form).status_code == 303
+    fresh(session)
+    saved = session.get(Incident, incident.id)
+    assert saved.place == "Room A washroom"
+    assert (saved.signed_off_at, saved.signed_off_by_id, saved.sign_off_remarks) == (None, None, "")
+    cleared = session.exec(select(AuditEntry).where(AuditEntry.action == "incident_sign_off_cleared")).one()
+    assert cleared.actor_id == world.caregiver_a.id and cleared.before["sign_off_remarks"] == "Seen."
+    page = director.get(f"/incidents/{incident.id}")
+    assert 'id="sign-off-cleared"' in page.text and f'action="/incidents/{incident.id}/sign-off"' in page.text
+    assert "Sign-off cleared by a correction" in page.text
+    assert director.post(f"/incidents/{incident.id}/sign-off", {"remarks": "Seen again."}).status_code == 303
+    assert 'id="sign-off-cleared"' not in director.get(f"/incidents/{incident.id}").text
+
+
+def test_correcting_the_notification_after_the_sign_off_clears_it_too(client_for, world, incident, session):
+    complete(session, incident, signed_off_by_id=world.director.id)  # notified already: this is a correction
+    form = {**local_fields("notified", utcnow()), "how": "in person at pick-up"}
+    assert client_for(world.caregiver_a).post(f"/incidents/{incident.id}/notification", form).status_code == 303
+    fresh(session)
+    assert session.get(Incident, incident.id).signed_off_at is None
+    assert audit_actions(session)[-2:] == ["incident_guardian_notified", "incident_sign_off_cleared"]
+    refused = client_for(world.health).post(f"/incidents/{incident.id}/close")
+    assert refused.status_code == 400 and "cannot be closed yet" in refused.text
+
+
+def test_a_refused_correction_leaves_the_sign_off(client_for, world, incident, session):
+    complete(session, incident, signed_off_by_id=world.director.id)
+    response = client_for(world.caregiver_a).post(f"/incidents/{incident.id}/edit", incident_form(world.child_x, description=""))
+    assert response.status_code == 400
+    fresh(session)
+    assert session.get(Incident, incident.id).signed_off_at is not None
+
+
+@pytest.mark.parametrize("person", ["caregiver_a", "caregiver_b"])
+def test_a_caregiver_cannot_close_an_incident(client_for, world, incident, session, person):
+    complete(session, incident)
+    assert client_for(getattr(world, person)).post(f"/incidents/{incident.id}/close").status_code == 403
+    fresh(session)
+    assert session.get(Incident, incident.id).closed_at is None
+    assert "incident_closed" not in audit_actions(session)
 
 
 def test_caregivers_see_no_sign_off_or_close_buttons(client_for, world, incident):
@@ -413,7 +519,7 @@ def test_the_list_shows_open_incidents_first_and_filters(client_for, world, sess
     f.make_incident(session, world.child_x, world.director, place="Open place", occurred_at=utcnow() - timedelta(days=3))
     f.make_incident(session, world.child_x, world.director, place="Burn place", category=IncidentCategory.burn)
     session.commit()
-    client = client_for(world.caregiver_a)
+    client = client_for(world.health)
     text = client.get("/incidents").text
     assert text.index("Open place") < text.index("Closed place") and text.index("Burn place") < text.index("Closed place")
     only_open = client.get("/incidents?status=open").text
@@ -432,8 +538,9 @@ def test_open_incidents_are_newest_first(session, world):
     newer = f.make_incident(session, world.child_y, world.director, occurred_at=utcnow() - timedelta(hours=1))
     closed = f.make_incident(session, world.child_y, world.director, closed_at=utcnow())
     session.commit()
-    assert [row.id for row in open_incidents(session)] == [newer.id, older.id]
-    assert closed.id not in [row.id for row in open_incidents(session)]
+    assert [row.incident.id for row in open_incidents(session)] == [newer.id, older.id]
+    assert closed.id not in [row.incident.id for row in open_incidents(session)]
+    assert [row.child_name for row in open_incidents(session)] == [world.child_y.full_name, world.child_x.full_name]
 
 
 def test_the_list_runs_a_fixed_number_of_queries(client_for, world, session, queries):
@@ -459,12 +566,36 @@ def test_the_list_runs_a_fixed_number_of_queries(client_for, world, session, que
 def test_the_childs_incidents_are_audited_reads(client_for, world, incident, session):
     f.make_incident(session, world.child_y, world.director, place="Other child's place")
     session.commit()
-    response = client_for(world.caregiver_b).get(f"/children/{world.child_x.id}/incidents")
+    response = client_for(world.caregiver_a).get(f"/children/{world.child_x.id}/incidents")
     assert response.status_code == 200
     assert "滑梯" in response.text and "Other child's place" not in response.text
     fresh(session)
     read = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).one()
-    assert (read.actor_id, read.entity, read.child_id) == (world.caregiver_b.id, "incidents", world.child_x.id)
+    assert (read.actor_id, read.entity, read.child_id) == (world.caregiver_a.id, "incidents", world.child_x.id)
+
+
+def test_the_list_and_the_edit_form_are_audited_reads(client_for, world, incident, session):
+    client = client_for(world.caregiver_a)
+    assert client.get("/incidents").status_code == 200
+    assert client.get(f"/incidents/{incident.id}/edit").status_code == 200
+    fresh(session)
+    reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read").order_by(AuditEntry.id)).all()
+    assert [(r.actor_id, r.entity, r.child_id) for r in reads] == [
+        (world.caregiver_a.id, "incidents", None), (world.caregiver_a.id, "incident", world.child_x.id),
+    ]
+
+
+# ---------------------------------------------------------------- the family's view (for the family page)
+
+
+def test_the_familys_incidents_leave_out_suspected_abuse_and_the_police_report(session, world, incident, abuse):
+    from nursery_ops.incidents.service import family_incidents
+
+    found = family_incidents(session, world.child_x.id)
+    assert [row.id for row in found] == [incident.id]
+    assert found[0].place == "滑梯" and found[0].closed is False
+    assert not [name for name in vars(found[0]) if name.startswith("police") or "by_id" in name]
+    assert family_incidents(session, world.child_y.id) == []
 
 
 def test_a_post_without_the_csrf_token_is_refused(client_for, world, session):

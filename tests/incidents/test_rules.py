@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from nursery_ops.incidents import rules
 from nursery_ops.incidents.models import IncidentCategory
 from nursery_ops.incidents.rules import (
     BEFORE_INCIDENT,
@@ -113,3 +114,19 @@ def test_local_moment_is_the_nursery_wall_clock():
     shanghai = ZoneInfo("Asia/Shanghai")
     moment = local_moment(date(2026, 3, 2), time(10, 15, 59), shanghai)
     assert moment.astimezone(UTC) == datetime(2026, 3, 2, 2, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("category", "every", "reported", "cares", "readable"),
+    [
+        (IncidentCategory.fall, True, False, False, True),  # the director, the health officer
+        (IncidentCategory.fall, False, False, True, True),  # a caregiver of the child's room
+        (IncidentCategory.fall, False, False, False, False),  # a caregiver of another room
+        (IncidentCategory.fall, False, True, False, True),  # whoever reported it
+        (IncidentCategory.suspected_abuse, True, False, False, True),
+        (IncidentCategory.suspected_abuse, False, False, True, False),  # not even the child's own caregiver
+        (IncidentCategory.suspected_abuse, False, True, True, True),  # the reporter
+    ],
+)
+def test_who_reads_an_incident(category, every, reported, cares, readable):
+    assert rules.may_read(category, reads_every_record=every, reported_it=reported, cares_for_child=cares) is readable

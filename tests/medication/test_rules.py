@@ -17,7 +17,13 @@ from nursery_ops.policy import Decision
 
 START = date(2026, 3, 2)
 END = date(2026, 3, 6)
-NOW = datetime(2026, 3, 4, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
+NOW = datetime(2026, 3, 4, 4, 5, tzinfo=UTC)  # 12:05 in Shanghai: the 12:00 dose's time
+WINDOW = timedelta(minutes=60)
+
+
+def shanghai(hour: int, minute: int) -> datetime:
+    """A wall-clock time in Shanghai on 2026-03-04, as UTC."""
+    return datetime(2026, 3, 4, hour - 8, minute, tzinfo=UTC)
 
 
 def message(error) -> str:
@@ -138,7 +144,7 @@ GIVER, CHECKER = 10, 11
 def check(auth="default", **changes) -> dict:
     values = {
         "on": date(2026, 3, 4), "slot": time(12, 0), "at": NOW, "now": NOW, "outcome": DoseOutcome.given, "amount": 250,
-        "given_by_id": GIVER, "checked_by_id": CHECKER, "reason": "", "recorded_slots": set(),
+        "given_by_id": GIVER, "checked_by_id": CHECKER, "reason": "", "recorded_slots": set(), "window": WINDOW,
     }
     values.update(changes)
     found = rules.dose_errors(authorisation() if auth == "default" else auth, **values)
@@ -151,15 +157,15 @@ def check(auth="default", **changes) -> dict:
         ("default", {}, {}),
         (None, {}, {"due": rules.NO_AUTHORISATION}),
         # The date range: first and last day in, the day before and the day after out.
-        ("default", {"on": START}, {}),
-        ("default", {"on": END}, {}),
+        ("default", {"on": START, "at": NOW - timedelta(days=2)}, {}),
+        ("default", {"on": END, "at": NOW + timedelta(days=2), "now": NOW + timedelta(days=2)}, {}),
         ("default", {"on": START - timedelta(days=1)}, {"due": rules.OUTSIDE_DATES}),
         ("default", {"on": END + timedelta(days=1)}, {"due": rules.OUTSIDE_DATES}),
         # Cancelled: before the dose it blocks, after the dose it does not.
         (authorisation(cancelled_at=NOW - timedelta(minutes=1)), {}, {"due": rules.CANCELLED}),
         (authorisation(cancelled_at=NOW + timedelta(minutes=1)), {}, {}),
         # Slots: only those signed for, each once a day.
-        ("default", {"slot": time(8, 30)}, {}),
+        ("default", {"slot": time(8, 30), "at": shanghai(8, 35)}, {}),
         ("default", {"slot": time(12, 1)}, {"due": rules.SLOT_NOT_AUTHORISED}),
         ("default", {"slot": None}, {"due": rules.SLOT_NOT_AUTHORISED}),
         ("default", {"recorded_slots": {time(12, 0)}}, {"due": rules.SLOT_ALREADY_RECORDED}),
@@ -188,9 +194,44 @@ def test_each_dose_is_blocked_at_the_edges(auth, changes, errors):
 def test_the_amount_message_names_the_signed_dose():
     found = rules.dose_errors(
         authorisation(), on=date(2026, 3, 4), slot=time(12, 0), at=NOW, now=NOW, outcome=DoseOutcome.given,
-        amount=500, given_by_id=GIVER, checked_by_id=CHECKER, reason="", recorded_slots=set(),
+        amount=500, given_by_id=GIVER, checked_by_id=CHECKER, reason="", recorded_slots=set(), window=WINDOW,
     )
     assert found["amount"].params == {"amount": "2.5", "unit": "ml"}
+
+
+@pytest.mark.parametrize(
+    ("slot", "at", "outcome", "refused"),
+    [
+        (time(12, 0), shanghai(11, 0), DoseOutcome.given, False),  # an hour early: the window's first minute
+        (time(12, 0), shanghai(10, 59), DoseOutcome.given, True),
+        (time(12, 0), shanghai(13, 0), DoseOutcome.given, False),  # an hour late: the last minute
+        (time(12, 0), shanghai(13, 1), DoseOutcome.given, True),
+        # The audit's case: at 08:05 both doses minutes apart — the 08:30 one is on time, the 12:00 one is not.
+        (time(8, 30), shanghai(8, 5), DoseOutcome.given, False),
+        (time(12, 0), shanghai(8, 7), DoseOutcome.given, True),
+        # A refusal or a vomited dose was tried then: the same window. "Not given" (gone home) is any time.
+        (time(12, 0), shanghai(8, 7), DoseOutcome.refused, True),
+        (time(12, 0), shanghai(8, 7), DoseOutcome.vomited, True),
+        (time(12, 0), shanghai(8, 7), DoseOutcome.not_given, False),
+    ],
+)
+def test_a_dose_is_refused_outside_its_slots_window(slot, at, outcome, refused):
+    given = outcome is DoseOutcome.given
+    found = rules.dose_errors(
+        authorisation(), on=date(2026, 3, 4), slot=slot, at=at, now=shanghai(13, 30), outcome=outcome,
+        amount=250 if given else None, given_by_id=GIVER, checked_by_id=CHECKER if given else None,
+        reason="" if given else "孩子回家了", recorded_slots=set(), window=WINDOW,
+    )
+    assert ("due" in found) is refused
+    if refused:
+        assert found["due"].message == rules.OUTSIDE_WINDOW
+        assert found["due"].params == {"slot": slot.strftime("%H:%M"), "earliest": "11:00", "latest": "13:00"}
+
+
+def test_the_window_is_the_policys():
+    narrow = rules.slot_window_error(date(2026, 3, 4), time(12, 0), shanghai(11, 40), timedelta(minutes=15))
+    assert narrow is not None and narrow.params["earliest"] == "11:45"
+    assert rules.slot_window_error(date(2026, 3, 4), time(12, 0), shanghai(11, 40), WINDOW) is None
 
 
 @pytest.mark.parametrize(
