@@ -7,6 +7,7 @@ of field → message id; the template shows each message next to its field.
 import types
 import typing
 from datetime import date
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from starlette.datastructures import FormData
@@ -42,6 +43,8 @@ class FormModel(BaseModel):
     """Base for form schemas: strips text, treats empty inputs as not given."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+    # List fields that keep their blank entries, so rows of inputs (name, amount, unit) stay aligned by position.
+    keep_blank_items: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -79,7 +82,8 @@ def form_values(model: type[FormModel], form: FormData) -> dict:
     values = {}
     for name, field in model.model_fields.items():
         if _is_list(field.annotation):
-            values[name] = [value for value in form.getlist(name) if value != ""]
+            keep_blank = name in model.keep_blank_items
+            values[name] = [value for value in form.getlist(name) if keep_blank or value != ""]
         elif _is_bool(field.annotation):
             # An unticked checkbox sends nothing: that means False.
             values[name] = form.get(name) in ("on", "true", "1", "yes")

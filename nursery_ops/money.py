@@ -1,6 +1,11 @@
-"""Money typed by people: yuan with at most two decimals in, integer fen (分) out. Never a float."""
+"""Money typed by people: yuan with at most two decimals in, integer fen (分) out. Never a float.
+
+And the one way money documents (bill lines, refund traces) show a stored message with its numbers
+in the reader's language: `shown_message`.
+"""
 
 import re
+from datetime import date
 
 from nursery_ops.forms import FieldError
 from nursery_ops.i18n import N_
@@ -34,3 +39,23 @@ def yuan_to_fen(text: str) -> int:
 def signed_yuan_to_fen(text: str) -> int:
     """An adjustment: either sign."""
     return _fen(text, signed=True)
+
+
+def shown_params(params: dict, t) -> dict:
+    """A stored message's parameters for the reader: `*_fen` as money, `*_on` as a date, `dates` as short dates."""
+    shown = {}
+    for key, value in (params or {}).items():
+        if key.endswith("_fen") and isinstance(value, int):
+            shown[key] = t.money(value)
+        elif key.endswith("_on") and isinstance(value, str):
+            shown[key] = t.date(date.fromisoformat(value))
+        elif key == "dates" and isinstance(value, list):
+            shown[key] = ", ".join(t.date(date.fromisoformat(day), format="short") for day in value)
+        else:
+            shown[key] = value
+    return shown
+
+
+def shown_message(message: str, params: dict, t) -> str:
+    """A message id stored with its parameters (a trace line, a bill line's detail), translated and filled in."""
+    return t.gettext(message, **shown_params(params, t))

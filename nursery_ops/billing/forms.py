@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from nursery_ops.billing.models import LineKind, PaymentMethod
 from nursery_ops.billing.rules import parse_month
+from nursery_ops.contracts.forms import required_text
 from nursery_ops.forms import FieldError, FormModel, not_in_future
 from nursery_ops.i18n import N_
 from nursery_ops.money import signed_yuan_to_fen, yuan_to_fen
@@ -56,7 +57,13 @@ Month = Annotated[date, BeforeValidator(lambda value: value if isinstance(value,
 
 
 class BillForm(FormModel):
+    """A month's bill, or `months` consecutive monthly bills (the contract's payment schedule) from `month`.
+
+    The discount applies to each month billed; the adjustment to the first bill only.
+    """
+
     month: Month
+    months: int = Field(default=1, ge=1, le=12)
     discount: Yuan = 0
     discount_reason: str = ""
     adjustment: SignedYuan = 0
@@ -75,7 +82,7 @@ class BillForm(FormModel):
 
 
 class VoidForm(FormModel):
-    reason: str = Field(max_length=500)
+    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
     reissue: bool = False
 
 

@@ -54,6 +54,9 @@ class Bill(SQLModel, table=True):
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
     issued_by_id: int = Field(foreign_key="person.id")
     replaces_id: int | None = Field(default=None, foreign_key="bill.id")  # the voided bill this one reissues
+    # A supplementary bill (补充账单) for hourly care: the hours of days that had no departure time when
+    # the month's bill (this id) was issued. It carries only those hours.
+    supplements_id: int | None = Field(default=None, foreign_key="bill.id")
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     voided_by_id: int | None = Field(default=None, foreign_key="person.id")
     void_reason: str | None = Field(default=None, max_length=500)
@@ -83,6 +86,10 @@ class BillLine(SQLModel, table=True):
     unit_fen: int = 0
     amount_fen: int
     reason: str = Field(default="", max_length=500)  # discounts and adjustments
+    # What the line covers, shown in the reader's language: {"message": id, "params": {...}} with the dates,
+    # counts and names (`*_on` a date, `dates` a list of dates: the days charged or credited). None on lines
+    # issued before it existed; `description` then says it in language-neutral text.
+    detail: dict | None = Field(default=None, sa_type=JSON)
 
 
 class PaymentMethod(StrEnum):
@@ -135,6 +142,10 @@ class Refund(SQLModel, table=True):
     amount_fen: int
     # One entry per line of the calculation: {"message": id, "params": {...}, "amount_fen": int | None}
     trace: list[dict] = Field(default_factory=list, sa_type=JSON)
+    # The days whose care fee (or meal fee) this refund gives back, ISO dates: no day is refunded twice,
+    # under whatever kind (a withdrawal covers every day from `period_start` to `period_end`). None on refunds
+    # recorded before it existed: their whole period counts.
+    days: list[str] | None = Field(default=None, sa_type=JSON)
     requested_on: date
     due_on: date  # requested_on + 15 days
     recorded_by_id: int = Field(foreign_key="person.id")

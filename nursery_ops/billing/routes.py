@@ -21,7 +21,7 @@ from nursery_ops.billing.forms import (
 from nursery_ops.billing.models import Bill, Payment, PaymentMethod
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today, utcnow
-from nursery_ops.contracts.service import director_contract
+from nursery_ops.contracts.service import director_contract, replacing_version, versions
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.policy import load_policy
@@ -30,8 +30,10 @@ from nursery_ops.templating import render, translator_for
 router = APIRouter()
 
 
-def _shown() -> dict:
-    return {"kind_labels": KIND_LABELS, "method_labels": METHOD_LABELS, "fen_text": rules.fen_text}
+def _shown(request: Request) -> dict:
+    t = translator_for(request)
+    return {"kind_labels": KIND_LABELS, "method_labels": METHOD_LABELS, "fen_text": rules.fen_text,
+            "line_text": lambda line: service.line_text(line, t)}
 
 
 # ---------------------------------------------------------------- a month's bill
@@ -40,7 +42,7 @@ def _shown() -> dict:
 def _bill_page(request, session, contract, form: dict, errors: dict, shown=None, status_code: int = 200):
     context = {
         "contract": contract, "child": session.get(Child, contract.child_id), "form": form, "errors": errors,
-        "preview": shown, **_shown(),
+        "preview": shown, **_shown(request),
     }
     return render(request, "billing/new.html", context, status_code=status_code, block="form")
 
@@ -48,8 +50,10 @@ def _bill_page(request, session, contract, form: dict, errors: dict, shown=None,
 @router.get("/contracts/{contract_id}/bills/new")
 def new_bill(request: Request, session: DbSession, me: Director, contract_id: int):
     contract = director_contract(session, contract_id)
-    # Bills go out in advance: next month unless the director asks for another.
-    form = {"month": rules.add_months(local_today().replace(day=1), 1).strftime("%Y-%m"), **request.query_params}
+    # Bills go out in advance: next month unless the director asks for another, for as many months as the
+    # contract's payment schedule asks to be paid at a time.
+    form = {"month": rules.add_months(local_today().replace(day=1), 1).strftime("%Y-%m"),
+            "months": str(contract.months_per_payment), **request.query_params}
     data, errors = parse_form(BillForm, MultiDict(form))
     shown = service.preview(session, contract, data, local_today(), load_policy(session)) if data else None
     if shown is not None:
@@ -65,8 +69,9 @@ async def issue_bill(request: Request, session: DbSession, me: Director, contrac
     shown = None
     if data is not None:
         try:
-            bill = service.issue_bill(session, me, contract, data, utcnow(), load_policy(session))
-            return RedirectResponse(f"/bills/{bill.id}", status_code=303)
+            bills = service.issue_bills(session, me, contract, data, utcnow(), load_policy(session))
+            url = f"/bills/{bills[0].id}" if len(bills) == 1 else f"/contracts/{contract.id}#contract-money"
+            return RedirectResponse(url, status_code=303)
         except Refused as refused:
             session.rollback()
             errors = refused.errors
@@ -74,14 +79,22 @@ async def issue_bill(request: Request, session: DbSession, me: Director, contrac
     return _bill_page(request, session, contract, echo(form), errors, shown, 400)
 
 
+def _in_force(session, contract):
+    """The version money is taken on: the one that replaced `contract`, or `contract` itself."""
+    return (replacing_version(contract, versions(session, contract)) if contract.superseded else None) or contract
+
+
 @router.get("/bills/{bill_id}")
 def bill_page(request: Request, session: DbSession, me: SignedIn, bill_id: int):
     bill, contract = service.bill_for_view(session, me, bill_id)
     context = {
         "bill": bill, "contract": contract, "child": session.get(Child, bill.child_id),
+        "supplements": session.get(Bill, bill.supplements_id) if bill.supplements_id else None,
+        # Payments are recorded on the version in force, also for a bill of a version since replaced.
+        "paying_contract": _in_force(session, contract),
         "lines": service.lines_of(session, [bill.id])[bill.id],
         "replaced_by": service.replacement_of(session, bill.id),
-        "people": service.names(session, {bill.issued_by_id, bill.voided_by_id}), **_shown(),
+        "people": service.names(session, {bill.issued_by_id, bill.voided_by_id}), **_shown(request),
     }
     return render(request, "billing/bill.html", context)
 
@@ -113,7 +126,8 @@ async def void_bill(request: Request, session: DbSession, me: Director, bill_id:
             service.void_bill(session, me, bill, data.reason, utcnow())
             if data.reissue:
                 month = bill.period_start.strftime("%Y-%m")
-                return RedirectResponse(f"/contracts/{bill.contract_id}/bills/new?month={month}&replaces_id={bill.id}",
+                contract = _in_force(session, director_contract(session, bill.contract_id))
+                return RedirectResponse(f"/contracts/{contract.id}/bills/new?month={month}&replaces_id={bill.id}",
                                         status_code=303)
             return RedirectResponse(f"/bills/{bill.id}", status_code=303)
         except Refused as refused:
@@ -133,7 +147,7 @@ def _payment_page(request, session, contract, form: dict, errors: dict, blocks=(
         "methods": [(method.value, translator_for(request).gettext(METHOD_LABELS[method])) for method in PaymentMethod],
         "bills": [(row.bill.id, row.bill.number) for row in money.bills
                   if row.bill.voided_at is None and row.outstanding_fen > 0],
-        **_shown(),
+        **_shown(request),
     }
     return render(request, "billing/payment.html", context, status_code=status_code, block="form")
 
@@ -173,7 +187,7 @@ def _director_payment(session, payment_id: int) -> Payment:
 
 def _payment_void_page(request, session, payment: Payment, form: dict, errors: dict, status_code: int = 200):
     context = {"payment": payment, "child": session.get(Child, payment.child_id), "form": form, "errors": errors,
-               **_shown()}
+               **_shown(request)}
     return render(request, "billing/payment_void.html", context, status_code=status_code, block="form")
 
 
@@ -203,7 +217,7 @@ def receipt(request: Request, session: DbSession, me: SignedIn, payment_id: int)
     context = {
         "payment": payment, "contract": contract, "child": session.get(Child, payment.child_id),
         "bill": session.get(Bill, payment.bill_id) if payment.bill_id else None,
-        "people": service.names(session, {payment.received_by_id}), **_shown(),
+        "people": service.names(session, {payment.received_by_id}), **_shown(request),
     }
     return render(request, "billing/receipt.html", context)
 
@@ -216,7 +230,8 @@ def money_report(request: Request, session: DbSession, me: Director, month: str 
     chosen = rules.parse_month(month) if month else local_today().replace(day=1)
     errors = {} if chosen else {"month": NOT_A_MONTH}
     report = service.money_report(session, chosen, local_today()) if chosen else None
-    context = {"report": report, "form": {"month": month or chosen.strftime("%Y-%m")}, "errors": errors, **_shown()}
+    context = {"report": report, "form": {"month": month or chosen.strftime("%Y-%m")}, "errors": errors,
+               **_shown(request)}
     return render(request, "billing/report.html", context, status_code=200 if chosen else 400)
 
 

@@ -7,10 +7,13 @@ Which months a bill charges (DOMAIN.md "Fee contracts and money", the usual prac
   When the contract starts or ends inside M the monthly amounts are pro rata: exact fraction
   (covered service days / service days of the whole month), rounded once per line, halves up.
 - Meals of days not attended are only known afterwards, so the bill for M **credits the scheduled days of
-  M − 1 that the child did not attend** (when the contract refunds meals and M − 1 was billed with meals).
-  The month of leaving has no next bill: its meal credit is a refund (refunds, RefundKind.meals).
+  M − 1 that the child did not attend** (when the contract refunds meals and M − 1 was billed with meals):
+  days that have passed when the bill is made, and not already given back by a meal refund. The month of
+  leaving has no next bill: its meal credit is a refund (refunds, RefundKind.meals).
 - Hourly care (计时托) is billed per started hour of each day's stay in M (61 minutes = 2 hours), temporary
   care (临时托) per booked day in M; their meals per attended day in M. Bill these at the end of the month.
+  A day still without a departure time is left out; once it has one, a **supplementary bill** for M charges
+  the hours of such days only (the days each hourly line charged are kept in its detail).
 - The deposit, and optional services charged once, go on the first bill of the contract.
 - Discounts and adjustments are lines of their own, each with a reason.
 
@@ -31,11 +34,23 @@ from nursery_ops.policy import Decision, Mode
 
 PERIOD_OUTSIDE_CONTRACT = N_("The contract's service period ({start} to {end}) does not include {month}: no bill for that month.")
 PREPAY_TOO_FAR = N_(
-    "This would prepay service up to {end}: at most {months} months beyond the current month may be prepaid "
-    "(through {limit})."
+    "This would prepay service up to {end}: one payment may cover at most {months} months of service, counted "
+    "from {first} (through {limit})."
 )
 ALREADY_BILLED = N_("Bill {number} already covers {month}: void it first, then issue the new bill.")
 NOT_SIGNED = N_("Only a signed contract can be billed.")
+DISCOUNT_TOO_LARGE = N_("The discount is more than the bill's charges (¥{charges}).")
+NEGATIVE_TOTAL = N_("With this adjustment the bill's total would be below zero (¥{total}).")
+
+# What a bill line covers (BillLine.detail), shown in the reader's language with its dates.
+PERIOD_DETAIL = N_("{start_on} – {end_on}")
+PRO_RATA_DETAIL = N_("{start_on} – {end_on}: {covered} of {total} service days")
+ATTENDED_DETAIL = N_("{start_on} – {end_on}, days attended: {days}")
+SUPPLEMENT_DETAIL = N_("Days without a departure time when bill {bill} was issued: {dates}")
+BOOKED_DETAIL = N_("Booked days: {dates}")
+CREDIT_DETAIL = N_("{month}, days not attended: {dates}")
+OPTIONAL_DETAIL = N_("{name}, {start_on} – {end_on}")
+OPTIONAL_PRO_RATA_DETAIL = N_("{name}, {start_on} – {end_on}: {covered} of {total} service days")
 
 
 # ---------------------------------------------------------------- money arithmetic
@@ -112,22 +127,44 @@ def period_decision(month: date, start: date, end: date) -> Decision | None:
     return None
 
 
-def prepay_limit(today: date, max_months: int) -> date:
-    """The last day of service that may be paid for on `today`.
+def prepay_start(today: date, first_unpaid: date | None) -> date:
+    """The first month a payment made on `today` pays for: the first unpaid service month, never before today's.
 
-    "Prepay" is service after the current month. At most `max_months` whole months of it: the limit is the
-    last day of the month `max_months` after today's month (25 Nov with 3 → 28 Feb; 1 Mar is refused).
+    Arrears are not prepayment, so the months counted start at today's month at the earliest; a contract whose
+    service starts later (or a family paid up to a later month) counts from that month.
     """
-    return month_end(add_months(month_start(today), max_months))
+    current = month_start(today)
+    return max(current, month_start(first_unpaid)) if first_unpaid is not None else current
 
 
-def prepay_decision(service_end: date, today: date, max_months: int) -> Decision | None:
+def prepay_limit(today: date, max_months: int, first_unpaid: date | None = None) -> date:
+    """The last day of service that may be paid for on `today` (DOMAIN.md: one prepayment covers at most 3 months).
+
+    `max_months` months of service counted from `prepay_start`, that month included: on 1 or 25 November,
+    owing from November, 3 months are November to January (31 January); 1 February is refused.
+    """
+    return month_end(add_months(prepay_start(today, first_unpaid), max_months - 1))
+
+
+def prepay_decision(service_end: date, today: date, max_months: int, first_unpaid: date | None = None) -> Decision | None:
     """BLOCK a bill or payment reaching service after the prepayment limit (郑州 plan: 3 months)."""
-    limit = prepay_limit(today, max_months)
+    limit = prepay_limit(today, max_months, first_unpaid)
     if service_end > limit:
         return Decision(Mode.block, PREPAY_TOO_FAR, {"end": service_end.isoformat(), "months": max_months,
+                                                     "first": prepay_start(today, first_unpaid).strftime("%Y-%m"),
                                                      "limit": limit.isoformat()})
     return None
+
+
+def first_unpaid_month(bills: Sequence[tuple[int, int, date, date]], service_start: date) -> date:
+    """The first month of service, from the month service starts, that no bill paid in full covers (a month not
+    billed yet is not paid either). `bills` are (total, paid, period_start, period_end), not voided; a bill with
+    nothing to pay (a total of zero or less) counts as paid."""
+    paid_months = {month_start(period_start) for total, paid, period_start, _end in bills if paid >= total}
+    month = month_start(service_start)
+    while month in paid_months:
+        month = add_months(month, 1)
+    return month
 
 
 # ---------------------------------------------------------------- bill lines
@@ -174,6 +211,11 @@ class BillInputs:
     previous_service_days: Sequence[date] = ()
     previous_attended: frozenset[date] = frozenset()
     previous_meals_billed: bool = False
+    previous_refunded: frozenset[date] = frozenset()  # days whose meals a meal refund already gave back
+    today: date | None = None  # the day the bill is made: later days cannot be known as not attended yet
+    # Hourly care: days whose hours a bill not voided already charged, and the bill a supplement adds to.
+    hours_billed_days: frozenset[date] = frozenset()
+    supplements: str | None = None  # the number of the month's bill: only the hours of days it left out
     discount_fen: int = 0  # given as a positive amount, billed negative
     discount_reason: str = ""
     adjustment_fen: int = 0  # either sign
@@ -188,6 +230,11 @@ class LineDraft:
     unit_fen: int
     amount_fen: int
     reason: str = ""
+    detail: dict | None = None  # {"message": id, "params": {...}}: what `description` says, for the reader's language
+
+
+def _detail(message: str, **params) -> dict:
+    return {"message": message, "params": params}
 
 
 @dataclass
@@ -221,50 +268,10 @@ def bill_lines(inputs: BillInputs) -> BillDraft:
     all_days = len(inputs.month_service_days)
     draft = BillDraft(first, last)
     lines = draft.lines
-
-    def monthly(amount_fen: int) -> tuple[int, str]:
-        """A monthly amount for the period: in full for a whole month, else pro rata by service days."""
-        if whole_month:
-            return amount_fen, _span(first, last)
-        return pro_rata(amount_fen, len(covered), all_days), f"{_span(first, last)} · {len(covered)}/{all_days}"
-
-    if inputs.care_fee_unit is FeeUnit.month:
-        amount, detail = monthly(inputs.care_fee_fen)
-        lines.append(LineDraft(LineKind.care_fee, detail, 1, inputs.care_fee_fen, amount))
-    elif inputs.care_fee_unit is FeeUnit.hour:
-        stays = [stay for stay in inputs.stays if first <= stay.on_date <= last]
-        finished = [stay for stay in stays if stay.check_out_at is not None]
-        draft.open_days = sorted(stay.on_date for stay in stays if stay.check_out_at is None)
-        hours = sum(started_hours(stay.check_in_at, stay.check_out_at) for stay in finished)
-        detail = f"{_span(first, last)} · {len(finished)}d"
-        lines.append(LineDraft(LineKind.hourly, detail, hours, inputs.care_fee_fen, hours * inputs.care_fee_fen))
-    else:
-        booked = sorted(set(_in(inputs.booked_days, first, last)))
-        detail = ", ".join(f"{day.month}/{day.day}" for day in booked) or _span(first, last)
-        lines.append(LineDraft(LineKind.temporary, detail[:200], len(booked), inputs.care_fee_fen,
-                               len(booked) * inputs.care_fee_fen))
-
-    meal = inputs.meal_fee_per_day_fen
-    if meal:
-        if inputs.care_fee_unit is FeeUnit.month:
-            lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(covered), meal, len(covered) * meal))
-            if inputs.refund_meals_not_attended and inputs.previous_meals_billed:
-                missed = [day for day in inputs.previous_service_days if day not in inputs.previous_attended]
-                if missed:
-                    previous = add_months(inputs.month, -1)
-                    lines.append(LineDraft(LineKind.meal_credit, previous.strftime("%Y-%m"), len(missed), -meal,
-                                           -len(missed) * meal))
-        else:
-            attended = sorted({stay.on_date for stay in inputs.stays if first <= stay.on_date <= last})
-            lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(attended), meal, len(attended) * meal))
-
-    for charge in inputs.charges:
-        if charge.unit is ChargeUnit.month:
-            amount, detail = monthly(charge.amount_fen)
-            lines.append(LineDraft(LineKind.optional, f"{charge.name} · {detail}"[:200], 1, charge.amount_fen, amount))
-        elif inputs.first_bill:
-            lines.append(LineDraft(LineKind.optional, charge.name[:200], 1, charge.amount_fen, charge.amount_fen))
-
+    if inputs.care_fee_unit is FeeUnit.hour:
+        lines.append(_hourly_line(inputs, draft, first, last))
+    if inputs.supplements is None:  # a supplement charges the hours left out, nothing else of the month
+        _month_lines(inputs, lines, covered, all_days, whole_month, first, last)
     if inputs.first_bill and inputs.deposit_fen:
         lines.append(LineDraft(LineKind.deposit, "", 1, inputs.deposit_fen, inputs.deposit_fen))
     if inputs.discount_fen:
@@ -274,6 +281,108 @@ def bill_lines(inputs: BillInputs) -> BillDraft:
         lines.append(LineDraft(LineKind.adjustment, "", 1, inputs.adjustment_fen, inputs.adjustment_fen,
                                inputs.adjustment_reason))
     return draft
+
+
+def _month_lines(inputs: BillInputs, lines: list[LineDraft], covered: list[date], all_days: int, whole_month: bool,
+                 first: date, last: date) -> None:
+    """The month's care fee (monthly or per booked day), meals and optional services."""
+    span = {"start_on": first.isoformat(), "end_on": last.isoformat()}
+
+    def monthly(amount_fen: int) -> tuple[int, str, dict]:
+        """A monthly amount for the period: in full for a whole month, else pro rata by service days."""
+        if whole_month:
+            return amount_fen, _span(first, last), {}
+        return (pro_rata(amount_fen, len(covered), all_days), f"{_span(first, last)} · {len(covered)}/{all_days}",
+                {"covered": len(covered), "total": all_days})
+
+    if inputs.care_fee_unit is FeeUnit.month:
+        amount, description, fraction = monthly(inputs.care_fee_fen)
+        detail = _detail(PRO_RATA_DETAIL if fraction else PERIOD_DETAIL, **span, **fraction)
+        lines.append(LineDraft(LineKind.care_fee, description, 1, inputs.care_fee_fen, amount, detail=detail))
+    elif inputs.care_fee_unit is FeeUnit.day:
+        booked = sorted(set(_in(inputs.booked_days, first, last)))
+        description = ", ".join(f"{day.month}/{day.day}" for day in booked) or _span(first, last)
+        lines.append(LineDraft(LineKind.temporary, description[:200], len(booked), inputs.care_fee_fen,
+                               len(booked) * inputs.care_fee_fen,
+                               detail=_detail(BOOKED_DETAIL, dates=[day.isoformat() for day in booked])))
+
+    meal = inputs.meal_fee_per_day_fen
+    if meal:
+        if inputs.care_fee_unit is FeeUnit.month:
+            lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(covered), meal, len(covered) * meal,
+                                   detail=_detail(PERIOD_DETAIL, **span)))
+            credit = _meal_credit(inputs)
+            if credit is not None:
+                lines.append(credit)
+        else:
+            attended = sorted({stay.on_date for stay in inputs.stays if first <= stay.on_date <= last})
+            lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(attended), meal, len(attended) * meal,
+                                   detail=_detail(ATTENDED_DETAIL, **span, days=len(attended))))
+
+    for charge in inputs.charges:
+        if charge.unit is ChargeUnit.month:
+            amount, description, fraction = monthly(charge.amount_fen)
+            detail = _detail(OPTIONAL_PRO_RATA_DETAIL if fraction else OPTIONAL_DETAIL, name=charge.name, **span,
+                             **fraction)
+            lines.append(LineDraft(LineKind.optional, f"{charge.name} · {description}"[:200], 1, charge.amount_fen,
+                                   amount, detail=detail))
+        elif inputs.first_bill:
+            lines.append(LineDraft(LineKind.optional, charge.name[:200], 1, charge.amount_fen, charge.amount_fen))
+
+
+def _hourly_line(inputs: BillInputs, draft: BillDraft, first: date, last: date) -> LineDraft:
+    """Started hours of the days in the period with a departure time, not charged on another bill yet."""
+    stays = [stay for stay in inputs.stays if first <= stay.on_date <= last and stay.on_date not in inputs.hours_billed_days]
+    finished = sorted((stay for stay in stays if stay.check_out_at is not None), key=lambda stay: stay.on_date)
+    draft.open_days = sorted(stay.on_date for stay in stays if stay.check_out_at is None)
+    hours = sum(started_hours(stay.check_in_at, stay.check_out_at) for stay in finished)
+    dates = [stay.on_date.isoformat() for stay in finished]
+    if inputs.supplements is not None:
+        detail = _detail(SUPPLEMENT_DETAIL, bill=inputs.supplements, dates=dates)
+    else:
+        detail = _detail(ATTENDED_DETAIL, start_on=first.isoformat(), end_on=last.isoformat(), days=len(finished),
+                         dates=dates)
+    return LineDraft(LineKind.hourly, _span(first, last), hours, inputs.care_fee_fen, hours * inputs.care_fee_fen,
+                     detail=detail)
+
+
+def _meal_credit(inputs: BillInputs) -> LineDraft | None:
+    """Last month's scheduled days not attended (passed, not refunded already) at the meal fee, negative."""
+    if not (inputs.refund_meals_not_attended and inputs.previous_meals_billed):
+        return None
+    missed = [day for day in inputs.previous_service_days
+              if day not in inputs.previous_attended and day not in inputs.previous_refunded
+              and (inputs.today is None or day < inputs.today)]
+    if not missed:
+        return None
+    meal = inputs.meal_fee_per_day_fen
+    previous = add_months(inputs.month, -1).strftime("%Y-%m")
+    return LineDraft(LineKind.meal_credit, previous, len(missed), -meal, -len(missed) * meal,
+                     detail=_detail(CREDIT_DETAIL, month=previous, dates=[day.isoformat() for day in missed]))
+
+
+def total_problems(draft: BillDraft) -> dict:
+    """Field → BLOCK when the discount is more than the charges, or an adjustment takes the total below zero."""
+    charges = sum(line.amount_fen for line in draft.lines if line.kind not in (LineKind.discount, LineKind.adjustment))
+    discount = -sum(line.amount_fen for line in draft.lines if line.kind is LineKind.discount)
+    if discount > max(charges, 0):
+        return {"discount": Decision(Mode.block, DISCOUNT_TOO_LARGE, {"charges": fen_text(max(charges, 0))})}
+    if draft.total_fen < 0 and any(line.kind is LineKind.adjustment and line.amount_fen < 0 for line in draft.lines):
+        return {"adjustment": Decision(Mode.block, NEGATIVE_TOTAL, {"total": fen_text(draft.total_fen)})}
+    return {}
+
+
+def refund_days(days: list[str] | None, period_start: date, period_end: date) -> set[date]:
+    """The days a refund gave back (Refund.days); a refund that does not say counts its whole period."""
+    if days is None:
+        return {period_start + timedelta(days=offset) for offset in range((period_end - period_start).days + 1)}
+    return {date.fromisoformat(day) for day in days}
+
+
+def line_dates(detail: dict | None) -> list[date] | None:
+    """The days a line charged or credited (`dates` of its detail); None when the line does not say."""
+    dates = ((detail or {}).get("params") or {}).get("dates")
+    return [date.fromisoformat(day) for day in dates] if isinstance(dates, list) else None
 
 
 # ---------------------------------------------------------------- numbers and allocation

@@ -36,17 +36,19 @@ from nursery_ops.billing.models import (
     Payment,
     PaymentMethod,
     Refund,
+    RefundKind,
 )
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_date
-from nursery_ops.contracts.calendar import load_calendar, service_days
-from nursery_ops.contracts.models import Contract, ContractCharge, ContractStatus
-from nursery_ops.contracts.service import contract_for_view
+from nursery_ops.contracts.calendar import Calendar, days_between, load_calendar, service_days
+from nursery_ops.contracts.models import Contract, ContractCharge, ContractStatus, FeeUnit
+from nursery_ops.contracts.service import contract_for_view, superseded_refusal
 from nursery_ops.dailylog.rules import at_local_time
 from nursery_ops.enrolment.models import Enrolment
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
+from nursery_ops.money import shown_message
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.settings import get_settings
 
@@ -277,49 +279,122 @@ def paid_fen(session: Session, contract_id: int) -> int:
 # ---------------------------------------------------------------- bills
 
 
+def lock_contract(session: Session, contract: Contract) -> None:
+    """Serialise money changes on one enrolment's contract (all versions) for the rest of the transaction.
+
+    "Already billed", "more than due" and "more than paid" are checked by reading, then writing: two directors at
+    once would both pass. SELECT ... FOR UPDATE on every version's row (in id order, so two lockers never deadlock)
+    makes the second wait on PostgreSQL until the first commits, and then read what it wrote; SQLite's write
+    transactions (BEGIN IMMEDIATE, db.py) already run one at a time, and it leaves FOR UPDATE out.
+    """
+    session.exec(
+        select(Contract.id).where(Contract.enrolment_id == contract.enrolment_id).order_by(Contract.id).with_for_update()
+    ).all()
+
+
+def line_text(line, t) -> str:
+    """What a bill line covers, in the reader's language with their date format (BillLine or LineDraft)."""
+    if line.detail:
+        return shown_message(line.detail["message"], line.detail.get("params") or {}, t)
+    return line.description
+
+
 @dataclass
 class BillPreview:
     contract: Contract
     month: date
-    draft: rules.BillDraft | None
+    drafts: list[rules.BillDraft]  # one per month billed, in order
     refusals: dict  # field → message id or Decision (no bill possible)
     blocks: list[Decision]  # BLOCK decisions the director may override
+    supplements: Bill | None = None  # the month's bill a supplementary bill adds the hours it left out to
+
+    @property
+    def draft(self) -> rules.BillDraft | None:
+        return self.drafts[0] if self.drafts else None
+
+    @property
+    def total_fen(self) -> int:
+        return sum(draft.total_fen for draft in self.drafts)
 
 
 def _override_ok(blocks: list[Decision], reason: str) -> bool:
     return not blocks or len(reason.strip()) >= 10
 
 
-def _bill_inputs(session: Session, contract: Contract, data: BillForm, end: date) -> rules.BillInputs:
-    month = data.month
-    first, last = month, rules.month_end(month)
-    previous = rules.add_months(month, -1)
+@dataclass
+class _Billing:
+    """What the bills of a run of months are computed from, loaded once (a fixed number of queries)."""
+
+    schedule: str
+    calendar: Calendar
+    live: list[Bill]  # not voided, every version of the enrolment's contract, oldest first
+    lines: dict[int, list[BillLine]]
+    stays: list[Attendance]
+    booked: list[date]
+    charges: list[ContractCharge]
+    meal_refunded: frozenset[date]  # days a meal refund already gave back
+
+
+def _billing(session: Session, contract: Contract, first_month: date, last_day: date) -> _Billing:
+    previous = rules.add_months(first_month, -1)
     enrolment = session.get(Enrolment, contract.enrolment_id)
-    schedule = enrolment.schedule_days if enrolment else "12345"
-    calendar = load_calendar(session, previous, last)
     ids = family_ids(session, contract)
     live = [bill for bill in bills_of(session, ids) if bill.voided_at is None]
     stays = session.exec(
         select(Attendance).where(Attendance.child_id == contract.child_id, Attendance.on_date >= previous,
-                                 Attendance.on_date <= last)
+                                 Attendance.on_date <= last_day)
     ).all()
     booked = session.exec(
         select(TemporaryBooking.on_date).where(
             TemporaryBooking.enrolment_id == contract.enrolment_id, col(TemporaryBooking.cancelled_at).is_(None),
-            TemporaryBooking.on_date >= first, TemporaryBooking.on_date <= last,
+            TemporaryBooking.on_date >= first_month, TemporaryBooking.on_date <= last_day,
         )
     ).all()
     charges = session.exec(select(ContractCharge).where(ContractCharge.contract_id == contract.id)
                            .order_by(ContractCharge.id)).all()
+    meal_refunds = session.exec(
+        select(Refund).where(col(Refund.contract_id).in_(ids), Refund.kind == RefundKind.meals,
+                             col(Refund.voided_at).is_(None), Refund.period_start <= last_day,
+                             Refund.period_end >= previous)
+    ).all()
+    refunded = set()
+    for refund in meal_refunds:
+        refunded |= rules.refund_days(refund.days, refund.period_start, refund.period_end)
+    return _Billing(
+        schedule=enrolment.schedule_days if enrolment else "12345", calendar=load_calendar(session, previous, last_day),
+        live=live, lines=lines_of(session, [bill.id for bill in live]), stays=list(stays), booked=list(booked),
+        charges=list(charges), meal_refunded=frozenset(refunded),
+    )
+
+
+def _hours_billed(billing: _Billing, first: date, last: date) -> frozenset[date]:
+    """Days from `first` to `last` whose hours a live bill charged (a line that does not say: its whole period)."""
+    days: set[date] = set()
+    for bill in billing.live:
+        if bill.period_start > last or bill.period_end < first:
+            continue
+        for line in billing.lines[bill.id]:
+            if line.kind is LineKind.hourly:
+                dates = rules.line_dates(line.detail)
+                days |= set(dates) if dates is not None else set(days_between(bill.period_start, bill.period_end))
+    return frozenset(day for day in days if first <= day <= last)
+
+
+def _meals_billed(billing: _Billing, month: date) -> bool:
+    """Whether a live bill for `month` charged meals (no credit for meals never charged)."""
+    following = rules.add_months(month, 1)
+    return any(month <= bill.period_start < following and line.kind is LineKind.meal_fee
+               for bill in billing.live for line in billing.lines[bill.id])
+
+
+def _month_inputs(contract: Contract, data: BillForm, billing: _Billing, month: date, end: date, today: date, *,
+                  first_bill: bool, previous_meals_billed: bool, position: int,
+                  supplements: Bill | None) -> rules.BillInputs:
+    first, last = month, rules.month_end(month)
+    previous = rules.add_months(month, -1)
     previous_period = rules.bill_period(previous, contract.start_date, end)
-    previous_days = (service_days(schedule, previous_period[0], previous_period[1], calendar)
+    previous_days = (service_days(billing.schedule, previous_period[0], previous_period[1], billing.calendar)
                      if previous_period else [])
-    previous_billed = bool(session.exec(
-        select(BillLine.id).join(Bill, Bill.id == BillLine.bill_id).where(
-            col(Bill.contract_id).in_(ids), col(Bill.voided_at).is_(None), Bill.period_start >= previous,
-            Bill.period_start < month, BillLine.kind == LineKind.meal_fee,
-        )
-    ).first())
     return rules.BillInputs(
         month=month,
         care_type=contract.care_type,
@@ -330,31 +405,58 @@ def _bill_inputs(session: Session, contract: Contract, data: BillForm, end: date
         refund_meals_not_attended=contract.refund_meals_not_attended,
         contract_start=contract.start_date,
         contract_end=end,
-        month_service_days=service_days(schedule, first, last, calendar),
-        charges=[rules.Charge(charge.name, charge.amount_fen, charge.unit) for charge in charges],
-        stays=[rules.Stay(stay.on_date, stay.check_in_at, stay.check_out_at) for stay in stays
-               if stay.on_date >= first],
-        booked_days=list(booked),
-        first_bill=not live,
+        month_service_days=service_days(billing.schedule, first, last, billing.calendar),
+        charges=[rules.Charge(charge.name, charge.amount_fen, charge.unit) for charge in billing.charges],
+        stays=[rules.Stay(stay.on_date, stay.check_in_at, stay.check_out_at) for stay in billing.stays
+               if first <= stay.on_date <= last],
+        booked_days=[day for day in billing.booked if first <= day <= last],
+        first_bill=first_bill,
         previous_service_days=previous_days,
-        previous_attended=frozenset(stay.on_date for stay in stays if stay.on_date < first),
-        previous_meals_billed=previous_billed,
+        previous_attended=frozenset(stay.on_date for stay in billing.stays if previous <= stay.on_date < first),
+        previous_meals_billed=previous_meals_billed,
+        previous_refunded=billing.meal_refunded,
+        today=today,
+        hours_billed_days=_hours_billed(billing, first, last),
+        supplements=supplements.number if supplements is not None else None,
         discount_fen=data.discount,
         discount_reason=data.discount_reason,
-        adjustment_fen=data.adjustment,
-        adjustment_reason=data.adjustment_reason,
+        # The adjustment is a one-off correction: on the first bill of a run only.
+        adjustment_fen=data.adjustment if position == 0 else 0,
+        adjustment_reason=data.adjustment_reason if position == 0 else "",
+    )
+
+
+def _first_unpaid(session: Session, contract: Contract, live: list[Bill]) -> date:
+    """The first month of service the family has not paid for (payments pay the oldest bills first)."""
+    paid = session.exec(
+        select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+            col(Payment.contract_id).in_(family_ids(session, contract)), col(Payment.voided_at).is_(None))
+    ).one()
+    shares = rules.allocate(int(paid), [bill.total_fen for bill in live])
+    return rules.first_unpaid_month(
+        [(bill.total_fen, share, bill.period_start, bill.period_end) for bill, share in zip(live, shares, strict=True)],
+        contract.start_date,
     )
 
 
 def preview(session: Session, contract: Contract, data: BillForm, today: date, policy: Policy) -> BillPreview:
-    """The bill `data` would issue today, with what refuses or blocks it."""
+    """The bill(s) `data` would issue today, with what refuses or blocks them.
+
+    `data.months` consecutive months from `data.month` (the contract's payment schedule), each its own bill.
+    A month already billed is refused, except for hourly care: the hours of days that had no departure
+    time then are billed on a supplementary bill of that month.
+    """
     end = rules.contract_end(contract.end_date, contract.ended_on)
+    months = [rules.add_months(data.month, offset) for offset in range(data.months)]
     refusals: dict = {}
     if contract.status is ContractStatus.draft:
         refusals["__all__"] = rules.NOT_SIGNED
+    refusals.update(superseded_refusal(session, contract))
     outside = rules.period_decision(data.month, contract.start_date, end)
     if outside:
         refusals["month"] = outside
+    elif len(months) > 1 and (beyond := rules.period_decision(months[-1], contract.start_date, end)):
+        refusals["months"] = beyond
     refusals.update(BillForm.reason_errors(data))
     if data.replaces_id is not None:
         replaced = session.get(Bill, data.replaces_id)
@@ -362,49 +464,83 @@ def preview(session: Session, contract: Contract, data: BillForm, today: date, p
         if (replaced is None or replaced.voided_at is None or taken is not None
                 or replaced.contract_id not in family_ids(session, contract)):
             refusals["replaces_id"] = BAD_REPLACEMENT
-    if refusals.keys() & {"__all__", "month"}:
-        return BillPreview(contract, data.month, None, refusals, [])
-    period = rules.bill_period(data.month, contract.start_date, end)
-    for bill in bills_of(session, family_ids(session, contract)):
-        if bill.voided_at is None and bill.period_start <= period[1] and bill.period_end >= period[0]:
-            refusals["month"] = Decision(rules.Mode.block, rules.ALREADY_BILLED,
-                                         {"number": bill.number, "month": data.month.strftime("%Y-%m")})
-            return BillPreview(contract, data.month, None, refusals, [])
-    draft = rules.bill_lines(_bill_inputs(session, contract, data, end))
-    prepay = rules.prepay_decision(draft.period_end, today, policy.prepay_max_months)
-    return BillPreview(contract, data.month, draft, refusals, [prepay] if prepay else [])
+    if refusals.keys() & {"__all__", "month", "months"}:
+        return BillPreview(contract, data.month, [], refusals, [])
+
+    billing = _billing(session, contract, months[0], rules.month_end(months[-1]))
+    supplements = None
+    for month in months:
+        first, last = rules.bill_period(month, contract.start_date, end)
+        billed = next((bill for bill in billing.live if bill.supplements_id is None
+                       and bill.period_start <= last and bill.period_end >= first), None)
+        if billed is None:
+            continue
+        if len(months) == 1 and contract.care_fee_unit is FeeUnit.hour:
+            supplements = billed
+        else:
+            refusals["month"] = Decision(Mode.block, rules.ALREADY_BILLED,
+                                         {"number": billed.number, "month": month.strftime("%Y-%m")})
+            return BillPreview(contract, data.month, [], refusals, [])
+
+    drafts = []
+    meals_billed = _meals_billed(billing, rules.add_months(months[0], -1))
+    for position, month in enumerate(months):
+        inputs = _month_inputs(contract, data, billing, month, end, today, position=position, supplements=supplements,
+                               first_bill=not billing.live and position == 0, previous_meals_billed=meals_billed)
+        drafts.append(rules.bill_lines(inputs))
+        meals_billed = any(line.kind is LineKind.meal_fee for line in drafts[-1].lines)
+    if supplements is not None and not drafts[0].lines[0].quantity:
+        refusals["month"] = Decision(Mode.block, rules.ALREADY_BILLED,
+                                     {"number": supplements.number, "month": data.month.strftime("%Y-%m")})
+    for draft in drafts:
+        refusals.update({key: value for key, value in rules.total_problems(draft).items() if key not in refusals})
+    prepay = rules.prepay_decision(drafts[-1].period_end, today, policy.prepay_max_months,
+                                   _first_unpaid(session, contract, billing.live))
+    return BillPreview(contract, data.month, drafts, refusals, [prepay] if prepay else [], supplements)
 
 
-def issue_bill(session: Session, me: CurrentPerson, contract: Contract, data: BillForm, now: datetime,
-               policy: Policy) -> Bill:
-    """Number and save the previewed bill in this transaction; audited. Refused → nothing saved."""
+def issue_bills(session: Session, me: CurrentPerson, contract: Contract, data: BillForm, now: datetime,
+                policy: Policy) -> list[Bill]:
+    """Number and save the previewed bill(s) in this transaction, each audited. Refused → nothing saved."""
+    lock_contract(session, contract)
     today = local_date(now)
     shown = preview(session, contract, data, today, policy)
     if shown.refusals:
         raise Refused(shown.refusals)
     if not _override_ok(shown.blocks, data.override_reason):
         raise Blocked(shown.blocks, bool(data.override_reason))
-    draft = shown.draft
-    sequence = next_number(session, CounterSeries.bill, today.year)
-    bill = Bill(
-        year=today.year, sequence=sequence, number=rules.bill_number(today.year, sequence),
-        contract_id=contract.id, child_id=contract.child_id, period_start=draft.period_start,
-        period_end=draft.period_end, total_fen=draft.total_fen, due_on=due_date(contract, data.month, today),
-        issued_at=now, issued_by_id=me.person.id, replaces_id=data.replaces_id,
-    )
-    session.add(bill)
-    session.flush()
-    lines = [
-        BillLine(bill_id=bill.id, position=position, kind=line.kind, description=line.description,
-                 quantity=line.quantity, unit_fen=line.unit_fen, amount_fen=line.amount_fen, reason=line.reason)
-        for position, line in enumerate(draft.lines, start=1)
-    ]
-    session.add_all(lines)
-    after = {**audit.snapshot(bill), "lines": [audit.snapshot(line, exclude={"id", "bill_id"}) for line in lines]}
-    audit.record(session, me.person.id, "bill_issued", bill, after=after, child_id=bill.child_id,
-                 reason=data.override_reason.strip() or None if shown.blocks else None)
+    bills = []
+    for position, draft in enumerate(shown.drafts):
+        sequence = next_number(session, CounterSeries.bill, today.year)
+        bill = Bill(
+            year=today.year, sequence=sequence, number=rules.bill_number(today.year, sequence),
+            contract_id=contract.id, child_id=contract.child_id, period_start=draft.period_start,
+            period_end=draft.period_end, total_fen=draft.total_fen,
+            due_on=due_date(contract, rules.month_start(draft.period_start), today), issued_at=now,
+            issued_by_id=me.person.id, replaces_id=data.replaces_id if position == 0 else None,
+            supplements_id=shown.supplements.id if shown.supplements is not None else None,
+        )
+        session.add(bill)
+        session.flush()
+        lines = [
+            BillLine(bill_id=bill.id, position=number, kind=line.kind, description=line.description,
+                     quantity=line.quantity, unit_fen=line.unit_fen, amount_fen=line.amount_fen, reason=line.reason,
+                     detail=line.detail)
+            for number, line in enumerate(draft.lines, start=1)
+        ]
+        session.add_all(lines)
+        after = {**audit.snapshot(bill), "lines": [audit.snapshot(line, exclude={"id", "bill_id"}) for line in lines]}
+        audit.record(session, me.person.id, "bill_issued", bill, after=after, child_id=bill.child_id,
+                     reason=data.override_reason.strip() or None if shown.blocks else None)
+        bills.append(bill)
     session.commit()
-    return bill
+    return bills
+
+
+def issue_bill(session: Session, me: CurrentPerson, contract: Contract, data: BillForm, now: datetime,
+               policy: Policy) -> Bill:
+    """`issue_bills`, for one month: the bill issued."""
+    return issue_bills(session, me, contract, data, now, policy)[0]
 
 
 def due_date(contract: Contract, month: date, today: date) -> date:
@@ -434,6 +570,7 @@ def void_payment(session: Session, me: CurrentPerson, payment: Payment, reason: 
     if payment.voided_at is not None:
         raise Refused({"__all__": PAYMENT_ALREADY_VOIDED})
     contract = session.get(Contract, payment.contract_id)
+    lock_contract(session, contract)
     refunded = session.exec(
         select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
             col(Refund.contract_id).in_(family_ids(session, contract)), col(Refund.voided_at).is_(None)
@@ -448,6 +585,7 @@ def void_payment(session: Session, me: CurrentPerson, payment: Payment, reason: 
 def payment_problems(session: Session, contract: Contract, data: PaymentForm, policy: Policy) -> tuple[dict, list]:
     """(refusals by field, overridable BLOCKs) of recording `data` on the contract."""
     refusals = dict(PaymentForm.reference_errors(data))
+    refusals.update(superseded_refusal(session, contract))
     if data.received_by_id not in {person_id for person_id, _name in staff_choices(session)}:
         refusals["received_by_id"] = UNKNOWN_PERSON
     money = contract_money(session, contract)
@@ -461,7 +599,11 @@ def payment_problems(session: Session, contract: Contract, data: PaymentForm, po
     blocks = []
     reached = rules.service_reached(money.paid_fen, data.amount, [(bill.total_fen, bill.period_end) for bill in live])
     if reached is not None:
-        decision = rules.prepay_decision(reached, data.paid_on, policy.prepay_max_months)
+        shares = {row.bill.id: row.paid_fen for row in money.bills}
+        first_unpaid = rules.first_unpaid_month(
+            [(bill.total_fen, shares.get(bill.id, 0), bill.period_start, bill.period_end) for bill in live],
+            contract.start_date)
+        decision = rules.prepay_decision(reached, data.paid_on, policy.prepay_max_months, first_unpaid)
         if decision:
             blocks.append(decision)
     return refusals, blocks
@@ -469,6 +611,7 @@ def payment_problems(session: Session, contract: Contract, data: PaymentForm, po
 
 def record_payment(session: Session, me: CurrentPerson, contract: Contract, data: PaymentForm, now: datetime,
                    policy: Policy) -> Payment:
+    lock_contract(session, contract)  # "more than due" is read, then written: one payment at a time per contract
     refusals, blocks = payment_problems(session, contract, data, policy)
     if refusals:
         raise Refused(refusals)
@@ -579,44 +722,43 @@ def money_report(session: Session, month: date, today: date) -> MoneyReport:
     for row in payment_rows:
         by_method[row.payment.method] += row.payment.amount_fen
 
-    contracts = {contract.id: (contract, child) for contract, child in session.exec(
-        select(Contract, Child).join(Child, Child.id == Contract.child_id)).all()}
-    current: dict[int, Contract] = {}  # enrolment → the version shown (newest)
-    for contract, _child in contracts.values():
-        shown = current.get(contract.enrolment_id)
-        if shown is None or (contract.version, contract.id) > (shown.version, shown.id):
-            current[contract.enrolment_id] = contract
+    # Balances by enrolment (money follows the enrolment across contract versions), summed in the database.
     rows: dict[int, BalanceRow] = {}
-
-    def row_for(contract_id: int) -> BalanceRow:
-        enrolment_id = contracts[contract_id][0].enrolment_id
-        if enrolment_id not in rows:
-            shown = current[enrolment_id]
-            rows[enrolment_id] = BalanceRow(shown, contracts[shown.id][1])
-        return rows[enrolment_id]
-
-    for contract_id, total in session.exec(
-        select(Bill.contract_id, func.sum(Bill.total_fen)).where(col(Bill.voided_at).is_(None), Bill.issued_at < cutoff)
-        .group_by(Bill.contract_id)
-    ).all():
-        row_for(contract_id).billed_fen += int(total)
-    for contract_id, total in session.exec(
-        select(Payment.contract_id, func.sum(Payment.amount_fen))
-        .where(col(Payment.voided_at).is_(None), Payment.paid_on <= last).group_by(Payment.contract_id)
-    ).all():
-        row_for(contract_id).paid_fen += int(total)
-    refunds = session.exec(
-        select(Refund).where(col(Refund.voided_at).is_(None), Refund.requested_on <= last)
+    billed = session.exec(
+        select(Contract.enrolment_id, func.sum(Bill.total_fen)).join(Contract, Contract.id == Bill.contract_id)
+        .where(col(Bill.voided_at).is_(None), Bill.issued_at < cutoff).group_by(Contract.enrolment_id)
     ).all()
-    for refund in refunds:
-        row = row_for(refund.contract_id)
+    paid = session.exec(
+        select(Contract.enrolment_id, func.sum(Payment.amount_fen)).join(Contract, Contract.id == Payment.contract_id)
+        .where(col(Payment.voided_at).is_(None), Payment.paid_on <= last).group_by(Contract.enrolment_id)
+    ).all()
+    refunds = session.exec(
+        select(Refund, Contract.enrolment_id, Child).join(Contract, Contract.id == Refund.contract_id)
+        .join(Child, Child.id == Refund.child_id)
+        .where(col(Refund.voided_at).is_(None), Refund.requested_on <= last)
+    ).all()
+    enrolment_ids = {enrolment_id for enrolment_id, _total in [*billed, *paid]}
+    enrolment_ids |= {enrolment_id for _refund, enrolment_id, _child in refunds}
+    # The version shown for each enrolment: its newest (one query for the enrolments with money only).
+    for contract, child in session.exec(
+        select(Contract, Child).join(Child, Child.id == Contract.child_id)
+        .where(col(Contract.enrolment_id).in_(sorted(enrolment_ids)))
+        .order_by(Contract.enrolment_id, Contract.version, Contract.id)
+    ).all():
+        rows[contract.enrolment_id] = BalanceRow(contract, child)
+    for enrolment_id, total in billed:
+        rows[enrolment_id].billed_fen += int(total)
+    for enrolment_id, total in paid:
+        rows[enrolment_id].paid_fen += int(total)
+    for refund, enrolment_id, _child in refunds:
+        row = rows[enrolment_id]
         row.refunds_fen += refund.amount_fen
         if refund.paid_on is not None and refund.paid_on <= last:
             row.refunds_paid_fen += refund.amount_fen
     balances = sorted((row for row in rows.values() if row.balance_fen != 0),
                       key=lambda row: (row.child.full_name, row.contract.id))
 
-    due = [RefundRow(refund, contracts[refund.contract_id][1], refund.due_on < today)
-           for refund in sorted(refunds, key=lambda refund: (refund.due_on, refund.id))
+    due = [RefundRow(refund, child, refund.due_on < today)
+           for refund, _enrolment_id, child in sorted(refunds, key=lambda row: (row[0].due_on, row[0].id))
            if refund.paid_on is None or refund.paid_on > last]
     return MoneyReport(month, income_rows, payment_rows, dict(by_method), balances, due)

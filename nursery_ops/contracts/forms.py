@@ -62,20 +62,22 @@ class ContractForm(FormModel):
     refund_deposit: bool = False
     dispute_resolution: str = Field(default="", max_length=2000)
     other_terms: str = Field(default="", max_length=5000)
-    # Optional services (兴趣课, 校车...): rows of name, amount, unit; blank rows are ignored.
+    # Optional services (兴趣课, 校车...): rows of name, amount, unit; blank rows are ignored. The unit <select>
+    # always sends a value, so blanks are kept: the n-th name, amount and unit belong to the same row.
+    keep_blank_items = frozenset({"charge_name", "charge_amount", "charge_unit"})
     charge_name: list[str] = Field(default_factory=list)
     charge_amount: list[str] = Field(default_factory=list)
     charge_unit: list[str] = Field(default_factory=list)
 
 
 def charge_rows(data: ContractForm) -> tuple[list[tuple[str, int, ChargeUnit]], dict]:
-    """The optional services filled in, and an error for the first bad row (keyed `charges`)."""
+    """The optional services filled in, row by row, and an error for the first bad row (keyed `charges`)."""
     rows = []
-    count = max(len(data.charge_name), len(data.charge_amount))
+    count = max(len(data.charge_name), len(data.charge_amount), len(data.charge_unit))
     for index in range(count):
         name = data.charge_name[index].strip() if index < len(data.charge_name) else ""
         amount = data.charge_amount[index].strip() if index < len(data.charge_amount) else ""
-        unit = data.charge_unit[index] if index < len(data.charge_unit) else ChargeUnit.month.value
+        unit = (data.charge_unit[index] if index < len(data.charge_unit) else "") or ChargeUnit.month.value
         if not name and not amount:
             continue
         if not name or not amount:

@@ -153,15 +153,20 @@ def discard(request: Request, session: DbSession, me: Director, contract_id: int
 
 def _detail_context(session, me, contract: Contract, today: date) -> dict:
     contract_charges = service.charges(session, contract.id)
+    may_act = me.has("director")
+    # Parents read signed versions only: an amendment being drafted is not part of their contract yet.
+    versions = service.versions(session, contract, drafts=may_act)
     return {
         "contract": contract, "child": _child(session, contract), "charges": contract_charges,
-        "status": service.status_of(contract, today), "versions": service.versions(session, contract),
-        "may_act": me.has("director"),
+        "status": service.status_of(contract, today), "versions": versions,
+        "may_act": may_act,
         "blocks": service.signing_blocks(session, contract, contract_charges)
         if contract.status is ContractStatus.draft else [],
         "guardians": dict(service.guardian_choices(session, contract.child_id)),
         "refund_due_days": load_policy(session).refund_due_days,
-        "amendment": next((v for v in service.versions(session, contract) if v.replaces_id == contract.id), None),
+        "amendment": next((v for v in versions if v.replaces_id == contract.id), None),
+        # Money is taken on the version in force: a replaced version links to it instead of offering actions.
+        "current_version": service.replacing_version(contract, versions),
         **_shown(),
     }
 
@@ -172,7 +177,7 @@ def detail(request: Request, session: DbSession, me: SignedIn, contract_id: int)
     context = _detail_context(session, me, contract, local_today())
     if contract.status is not ContractStatus.draft:
         context["money"] = contract_money(session, contract)
-        context["refunds"] = contract_refunds(session, contract.id)
+        context["refunds"] = contract_refunds(session, contract)
     return render(request, "contracts/detail.html", context)
 
 

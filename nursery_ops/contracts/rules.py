@@ -8,6 +8,7 @@
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,13 +33,19 @@ DEFAULT_FORBIDDEN_PHRASES = (
     "概不退还",
     "不予退还",
     "不予退款",
+    "不予退费",
     "不退费",
     "不退款",
+    "不可退",
+    "不得退",
+    "不能退",
     "一律不退",
     "恕不退还",
     "最终解释权",
+    "解释权归",
     "non-refundable",
     "nonrefundable",
+    "not refundable",
     "no refund",
     "final interpretation",
     "final right of interpretation",
@@ -86,8 +93,9 @@ def fen_to_yuan_text(fen: int) -> str:
 
 
 def normalise(text: str) -> str:
-    """Case and spaces do not hide a phrase ("Non - Refundable" is "non-refundable")."""
-    return re.sub(r"\s+", "", text).casefold()
+    """Case, spaces and full-width letters do not hide a phrase ("Non - Refundable", "ＮＯＮ－ＲＥＦＵＮＤＡＢＬＥ"
+    are "non-refundable"): NFKC folds full-width forms, then spaces go and case folds."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
 def forbidden_phrases_found(texts: Iterable[str], phrases: Iterable[str]) -> list[Decision]:

@@ -116,12 +116,42 @@ def director_contract(session: Session, contract_id: int) -> Contract:
     return contract
 
 
-def versions(session: Session, contract: Contract) -> list[Contract]:
-    """Every version of the enrolment's contract, newest first (amendments and what they replaced)."""
-    return list(session.exec(
-        select(Contract).where(Contract.enrolment_id == contract.enrolment_id)
-        .order_by(col(Contract.version).desc(), col(Contract.id).desc())
-    ).all())
+def versions(session: Session, contract: Contract, *, drafts: bool = True) -> list[Contract]:
+    """Every version of the enrolment's contract, newest first (amendments and what they replaced).
+
+    `drafts=False` leaves out unsigned drafts (what a parent may see).
+    """
+    statement = select(Contract).where(Contract.enrolment_id == contract.enrolment_id)
+    if not drafts:
+        statement = statement.where(Contract.status != ContractStatus.draft)
+    return list(session.exec(statement.order_by(col(Contract.version).desc(), col(Contract.id).desc())).all())
+
+
+SUPERSEDED = N_("Version {version} of this contract has been replaced: work on the current version, contract #{number}.")
+
+
+def replacing_version(contract: Contract, all_versions: list[Contract]) -> Contract | None:
+    """The signed version that replaced `contract` in the end (following amendments forward); None when current."""
+    if not contract.superseded:
+        return None
+    replaced_by = {version.replaces_id: version for version in all_versions
+                   if version.replaces_id is not None and version.status is not ContractStatus.draft}
+    current = contract
+    while current.id in replaced_by:
+        current = replaced_by[current.id]
+    return current if current.id != contract.id else None
+
+
+def superseded_refusal(session: Session, contract: Contract) -> dict:
+    """{"__all__": BLOCK} pointing to the current version when `contract` was replaced; {} for a current version.
+
+    Bills, payments and refunds are taken on the version in force, never on one an amendment replaced.
+    """
+    if not contract.superseded:
+        return {}
+    current = replacing_version(contract, versions(session, contract))
+    return {"__all__": rules.block(SUPERSEDED, version=contract.version,
+                                   number=current.id if current is not None else "—")}
 
 
 def charges(session: Session, contract_id: int) -> list[ContractCharge]:
@@ -510,6 +540,21 @@ def end_early(session: Session, me: CurrentPerson, contract: Contract, ended_on:
     errors = rules.early_end_errors(contract.start_date, contract.end_date, ended_on)
     if errors:
         raise Refused(errors)
+    record_early_end(session, me, contract, ended_on, reason, today)
+    session.commit()
+    return contract
+
+
+# Stored as the end reason of a contract a withdrawal refund ended; a message id, so the page shows it translated.
+ENDED_BY_WITHDRAWAL = N_("Withdrawal (the withdrawal refund was confirmed)")
+
+
+def record_early_end(session: Session, me: CurrentPerson, contract: Contract, ended_on: date, reason: str,
+                     today: date) -> None:
+    """Set the last day of service and audit it, inside the caller's transaction (the caller has checked it).
+
+    A confirmed withdrawal refund ends the contract this way, so no bill is issued for the months after leaving.
+    """
     before = audit.snapshot(contract)
     contract.ended_on = ended_on
     contract.end_reason = reason
@@ -518,8 +563,6 @@ def end_early(session: Session, me: CurrentPerson, contract: Contract, ended_on:
     session.add(contract)
     audit.record(session, me.person.id, "contract_ended_early", contract, before=before, after=audit.snapshot(contract),
                  child_id=contract.child_id, reason=reason)
-    session.commit()
-    return contract
 
 
 # ---------------------------------------------------------------- forbidden phrases

@@ -6,12 +6,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from nursery_ops.billing.models import PaymentMethod, RefundKind
+from nursery_ops.contracts.forms import required_text
 from nursery_ops.forms import FieldError, FormModel, not_in_future
 from nursery_ops.i18n import N_
 from nursery_ops.money import yuan_to_fen
 
 NOT_A_MONTH = N_("Enter a month as YYYY-MM.")
-REQUIRED = N_("This field is required.")
 
 
 KIND_LABELS = {
@@ -27,12 +27,6 @@ METHOD_LABELS = {
     PaymentMethod.wechat_pay: N_("WeChat Pay"),
     PaymentMethod.alipay: N_("Alipay"),
 }
-
-
-def required_text(value: str) -> str:
-    if not value:
-        raise FieldError(REQUIRED)
-    return value
 
 
 def first_of_month(text: str) -> dt.date:
@@ -59,7 +53,9 @@ class RefundForm(FormModel):
     # Sick leave: the note is seen by the director and named here; both go into the trace.
     doctor_note: str = Field(default="", max_length=200)
     doctor_note_seen: bool = False
-    # Deposit: documented damages, rows of description and amount; blank rows are ignored.
+    # Deposit: documented damages, rows of description and amount; blank rows are ignored, blank inputs are kept
+    # so the n-th description and the n-th amount stay one row.
+    keep_blank_items = frozenset({"damage_description", "damage_amount"})
     damage_description: list[str] = Field(default_factory=list)
     damage_amount: list[str] = Field(default_factory=list)
 

@@ -161,7 +161,7 @@ def _meals_page(request, session, semester: str, form=None, errors=None, status_
         "account": account, "semester": semester,
         "previous": service.previous_semester(semester), "next": service.next_semester(semester),
         "off_percent": service.percent_text(service.off_percent(account)), "limit": policy.meal_account_tolerance_percent,
-        "warning": service.meal_account_warning(session, local_today(), policy),
+        "warnings": service.meal_account_warnings(session, local_today(), policy),
         "form": form or {}, "errors": errors or {},
     }
     return render(request, "refunds/meals.html", context, status_code=status_code)

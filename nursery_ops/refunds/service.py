@@ -4,6 +4,10 @@ A refund is calculated by `rules` from the contract, its bills and the child's a
 sees the trace and confirms; the service recalculates on saving (the trace is never taken from the
 form), refuses a refund beyond what was paid, and audits every change in the same transaction.
 
+Refunds are taken on the contract version in force, for days inside its service period, and give back
+only what bills of the enrolment's contract (every version) charged; a day refunded once (under any kind)
+is not refunded again. A confirmed withdrawal refund ends the contract on the leaving day.
+
 Semesters (学期) for the meal account: autumn = September to February (named by the year it starts,
 "2025-autumn"), spring = March to August ("2026-spring").
 """
@@ -28,17 +32,23 @@ from nursery_ops.billing.models import (
     Refund,
     RefundKind,
 )
-from nursery_ops.billing.rules import round_half_up
-from nursery_ops.billing.service import bills_of, family_ids, paid_fen
+from nursery_ops.billing.rules import allocate, contract_end, line_dates, refund_days, round_half_up
+from nursery_ops.billing.service import bills_of, family_ids, lines_of, lock_contract, paid_fen
 from nursery_ops.children.models import Child
 from nursery_ops.clock import utcnow
 from nursery_ops.contracts.calendar import load_calendar
-from nursery_ops.contracts.models import Contract
-from nursery_ops.contracts.service import contract_for_view
+from nursery_ops.contracts.models import Contract, ContractStatus, FeeUnit
+from nursery_ops.contracts.service import (
+    ENDED_BY_WITHDRAWAL,
+    contract_for_view,
+    record_early_end,
+    superseded_refusal,
+)
 from nursery_ops.enrolment.models import Enrolment
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
+from nursery_ops.money import shown_message, shown_params
 from nursery_ops.policy import Decision, Mode
 from nursery_ops.refunds import rules
 from nursery_ops.refunds.forms import PaidForm, RefundForm, SpendingForm, damage_rows
@@ -49,7 +59,14 @@ NOT_PAID_YET = N_("Only an unpaid refund can be voided; record a correction inst
 END_BEFORE_START = N_("The last day cannot be before the first day.")
 NOT_PASSED = N_("Days that have not passed yet cannot be refunded.")
 NOTE_NEEDED = N_("Tick that you have seen the doctor's note.")
-OVERLAPS = N_("A refund of this kind already covers part of this period (refund #{number}).")
+OVERLAPS = N_("A refund already covers the days of this period (refund #{number}).")
+NOT_A_SIGNED_CONTRACT = N_("Refunds are made on a signed contract.")
+OUTSIDE_CONTRACT = N_("The period must lie within the contract's service period, {start_on} to {end_on}.")
+LEAVING_OUTSIDE = N_("The last day of care must lie between {start_on} and {end_on}.")
+IN_FUTURE = N_("This date cannot be in the future.")
+NOTICE_AFTER_LEAVING = N_("Notice is given on or before the last day of care.")
+# Kinds that give back the care fee: a day is refunded under one of them at most.
+CARE_KINDS = (RefundKind.withdrawal, RefundKind.sick_leave, RefundKind.closure)
 ONCE_ONLY = N_("This contract already has a refund of this kind (refund #{number}); void it first.")
 LATE_REFUNDS = N_("{count} refunds are past their due date.")
 # The percent sign goes into the values: a "%" followed by a letter in a message id reads as a printf conversion.
@@ -59,10 +76,10 @@ MEAL_ACCOUNT_OFF = N_("The meal account of {semester} is off meal income by {per
 # ---------------------------------------------------------------- reading
 
 
-def contract_refunds(session: Session, contract_id: int) -> list[Refund]:
-    """All refunds of a contract, newest first (void ones too: they stay on the record)."""
+def contract_refunds(session: Session, contract: Contract) -> list[Refund]:
+    """All refunds of the enrolment's contract, every version, newest first (void ones too: they stay on the record)."""
     return list(session.exec(
-        select(Refund).where(Refund.contract_id == contract_id)
+        select(Refund).where(col(Refund.contract_id).in_(family_ids(session, contract)))
         .order_by(col(Refund.requested_on).desc(), col(Refund.id).desc())
     ).all())
 
@@ -132,20 +149,91 @@ def _versions(session: Session, contract_id: int) -> list[int]:
     return family_ids(session, contract) if contract is not None else []
 
 
-def _bills(session: Session, contract_id: int) -> list[Bill]:
-    """Bills of the enrolment's contract, every version (money follows the enrolment across amendments)."""
-    return [bill for bill in bills_of(session, _versions(session, contract_id)) if bill.voided_at is None]
+@dataclass(frozen=True)
+class Billed:
+    """What the enrolment's contract (every version) charged and refunded, as the refund rules take it."""
+
+    care: list[rules.BilledCare]
+    meals: list[rules.BilledMeals]
+    deposits: list[rules.BilledDeposit]
+    credited: dict[date, str]  # a meal day → the bill that credited it
+    refunds: list[Refund]  # not voided
+    sick_percent: dict[int, int]  # contract version → its sick leave rate
 
 
-def _line_totals(session: Session, bills: list[Bill], kinds: tuple[LineKind, ...]) -> dict[int, int]:
-    if not bills:
-        return {}
-    rows = session.exec(
-        select(BillLine.bill_id, func.sum(BillLine.amount_fen))
-        .where(col(BillLine.bill_id).in_([bill.id for bill in bills]), col(BillLine.kind).in_(kinds))
-        .group_by(BillLine.bill_id)
-    ).all()
-    return {bill_id: total for bill_id, total in rows}
+def _billed(session: Session, contract: Contract) -> Billed:
+    """Bills not voided with their lines, payments spread over them, and the refunds so far (fixed query count)."""
+    ids = family_ids(session, contract)
+    bills = [bill for bill in bills_of(session, ids) if bill.voided_at is None]
+    lines = lines_of(session, [bill.id for bill in bills])
+    shares = allocate(paid_fen(session, contract.id), [bill.total_fen for bill in bills])
+    care, meals, deposits, credited = [], [], [], {}
+    for bill, share in zip(bills, shares, strict=True):
+        kinds: dict[LineKind, list[BillLine]] = {}
+        for line in lines[bill.id]:
+            kinds.setdefault(line.kind, []).append(line)
+        charged = sum(line.amount_fen for kind in (LineKind.care_fee, LineKind.temporary) for line in kinds.get(kind, []))
+        if charged > 0:
+            # A bill's discount is taken off its care fee: refunds give back what was charged, net of it.
+            discount = sum(line.amount_fen for line in kinds.get(LineKind.discount, []))
+            booked = [day for line in kinds.get(LineKind.temporary, []) for day in line_dates(line.detail) or []]
+            care.append(rules.BilledCare(bill.number, bill.period_start, bill.period_end, max(charged + discount, 0),
+                                         tuple(booked)))
+        for line in kinds.get(LineKind.meal_fee, [])[:1]:
+            meals.append(rules.BilledMeals(bill.number, bill.period_start, bill.period_end,
+                                           line.unit_fen if line.quantity else contract.meal_fee_per_day_fen))
+        for line in kinds.get(LineKind.meal_credit, []):
+            previous = _month_before(bill.period_start)
+            # A credit line that does not list its days credited the whole month before.
+            days = line_dates(line.detail) or [previous + timedelta(days=n) for n in range(31)
+                                               if (previous + timedelta(days=n)).month == previous.month]
+            credited.update({day: bill.number for day in days})
+        deposit = sum(line.amount_fen for line in kinds.get(LineKind.deposit, []))
+        if deposit:
+            deposits.append(rules.BilledDeposit(bill.number, deposit, share))
+    refunds = list(session.exec(
+        select(Refund).where(col(Refund.contract_id).in_(ids), col(Refund.voided_at).is_(None)).order_by(Refund.id)
+    ).all())
+    percents = dict(session.exec(select(Contract.id, Contract.sick_refund_percent).where(col(Contract.id).in_(ids))).all())
+    return Billed(care, meals, deposits, credited, refunds, percents)
+
+
+def _claimed(refunds: list[Refund], kinds: tuple[RefundKind, ...]) -> dict[date, int]:
+    """Day → the refund (of these kinds) that already gave it back."""
+    claimed: dict[date, int] = {}
+    for refund in refunds:
+        if refund.kind in kinds:
+            for day in refund_days(refund.days, refund.period_start, refund.period_end):
+                claimed.setdefault(day, refund.id)
+    return claimed
+
+
+def _contract_refusal(session: Session, contract: Contract) -> dict:
+    if contract.status is ContractStatus.draft:
+        return {"__all__": NOT_A_SIGNED_CONTRACT}
+    return superseded_refusal(session, contract)
+
+
+def _withdrawal_dates(errors: dict, contract: Contract, data: RefundForm, today: date) -> None:
+    """The leaving day within the contract (the day before it starts: never came); notice not ahead of either."""
+    end = contract_end(contract.end_date, contract.ended_on)
+    if not contract.start_date - timedelta(days=1) <= data.leaving_on <= end:
+        errors["leaving_on"] = Decision(Mode.block, LEAVING_OUTSIDE, {
+            "start_on": (contract.start_date - timedelta(days=1)).isoformat(), "end_on": end.isoformat()})
+    if data.notice_given_on > today:
+        errors["notice_given_on"] = IN_FUTURE
+    elif data.notice_given_on > data.leaving_on:
+        errors["notice_given_on"] = NOTICE_AFTER_LEAVING
+
+
+def _within_contract(errors: dict, contract: Contract, data: RefundForm) -> None:
+    end = contract_end(contract.end_date, contract.ended_on)
+    outside = Decision(Mode.block, OUTSIDE_CONTRACT, {"start_on": contract.start_date.isoformat(),
+                                                      "end_on": end.isoformat()})
+    if data.period_start < contract.start_date:
+        errors["period_start"] = outside
+    if data.period_end > end:
+        errors["period_end"] = outside
 
 
 def _need(errors: dict, data: RefundForm, *names: str) -> None:
@@ -164,43 +252,54 @@ def _period(data: RefundForm, today: date, errors: dict, *, passed: bool) -> Non
         errors["period_end"] = NOT_PASSED
 
 
-def _overlap(session: Session, contract: Contract, kind: RefundKind, start: date, end: date) -> Refund | None:
-    statement = select(Refund).where(Refund.contract_id == contract.id, Refund.kind == kind,
-                                     col(Refund.voided_at).is_(None))
-    if kind not in (RefundKind.withdrawal, RefundKind.deposit):
-        statement = statement.where(Refund.period_start <= end, Refund.period_end >= start)
-    return session.exec(statement).first()
+def _overlap(refunds: list[Refund], kind: RefundKind, start: date, end: date) -> Refund | None:
+    """A withdrawal or deposit refund already made (once per contract, every version), or for the other kinds
+    a refund that gave back days of this period (care fee kinds among themselves, meals among meals)."""
+    if kind in (RefundKind.withdrawal, RefundKind.deposit):
+        return next((refund for refund in refunds if refund.kind is kind), None)
+    kinds = (RefundKind.meals,) if kind is RefundKind.meals else CARE_KINDS
+    return next((refund for refund in refunds if refund.kind in kinds
+                 and any(start <= day <= end for day in refund_days(refund.days, refund.period_start,
+                                                                      refund.period_end))), None)
 
 
 def calculate(session: Session, contract: Contract, kind: RefundKind, data: RefundForm, today: date) -> Proposal:
     """The refund the rules give for these inputs; Refused (field → message) when an input is missing or wrong."""
-    errors: dict = {}
+    errors: dict = _contract_refusal(session, contract)
+    if errors:
+        raise Refused(errors)
     care = _care(session, contract)
+    billed = _billed(session, contract)
     if kind is RefundKind.withdrawal:
         _need(errors, data, "leaving_on", "notice_given_on")
+        if not errors:
+            _withdrawal_dates(errors, contract, data, today)
         if errors:
             raise Refused(errors)
         first = rules.first_refunded_day(data.leaving_on, data.notice_given_on, contract.withdrawal_notice_days)
-        bills = _bills(session, contract.id)
-        care_totals = _line_totals(session, bills, (LineKind.care_fee,))
-        billed = [rules.BilledCare(bill.number, bill.period_start, bill.period_end, care_totals.get(bill.id, 0))
-                  for bill in bills]
-        end = max([first] + [bill.period_end for bill in bills])
-        calendar = load_calendar(session, min([first] + [bill.period_start for bill in bills]), end)
+        end = max([first] + [bill.period_end for bill in billed.care])
+        calendar = load_calendar(session, min([first] + [bill.period_start for bill in billed.care]), end)
+        prior = [rules.Prior(refund.id, refund.kind.value,
+                             frozenset(refund_days(refund.days, refund.period_start, refund.period_end)),
+                             billed.sick_percent.get(refund.contract_id, 100) if refund.kind is RefundKind.sick_leave
+                             else 100)
+                 for refund in billed.refunds if refund.kind in (RefundKind.sick_leave, RefundKind.closure)]
         calculation = rules.withdrawal(care, contract.refund_withdrawal_pro_rata, contract.withdrawal_notice_days,
-                                       data.leaving_on, data.notice_given_on, billed, calendar)
-        start = first
+                                       data.leaving_on, data.notice_given_on, billed.care, calendar, prior)
+        start, end = first, max(calculation.days, default=first)
     elif kind is RefundKind.deposit:
         _need(errors, data, "leaving_on")
         damages, damage_errors = damage_rows(data)
         errors.update(damage_errors)
         if errors:
             raise Refused(errors)
-        calculation = rules.deposit(contract.deposit_fen, contract.refund_deposit,
+        calculation = rules.deposit(contract.refund_deposit, billed.deposits,
                                     [rules.Damage(text, fen) for text, fen in damages])
         start = end = data.leaving_on
     else:
         _period(data, today, errors, passed=kind is not RefundKind.closure)
+        if not errors:
+            _within_contract(errors, contract, data)
         if kind is RefundKind.sick_leave:
             if not data.doctor_note:
                 errors["doctor_note"] = N_("Name the doctor's note (hospital, date).")
@@ -215,31 +314,32 @@ def calculate(session: Session, contract: Contract, kind: RefundKind, data: Refu
                 select(Attendance.on_date).where(Attendance.child_id == contract.child_id,
                                                  Attendance.on_date >= start, Attendance.on_date <= end)
             ).all())
-            # A month's bill credits the meals missed in the month before (billing.rules): the credits
-            # for this period's days are on the bills of the months after it.
-            within = [bill for bill in _bills(session, contract.id)
-                      if start.replace(day=1) <= _month_before(bill.period_start) <= end]
-            credits = _line_totals(session, within, (LineKind.meal_credit,))
-            credited = [(bill.number, credits[bill.id]) for bill in within if credits.get(bill.id)]
-            calculation = rules.meals(contract.meal_fee_per_day_fen, contract.refund_meals_not_attended, care.schedule_days,
-                                      start, end, attended, credited, calendar)
+            # A month's bill credits the meals missed in the month before (billing.rules): those days are left out.
+            calculation = rules.meals(contract.refund_meals_not_attended, care.unit is FeeUnit.month,
+                                      care.schedule_days, start, end, attended, billed.meals, billed.credited,
+                                      _claimed(billed.refunds, (RefundKind.meals,)), calendar)
         elif kind is RefundKind.sick_leave:
             # Only days inside the period count: a run cut by its edges is judged on the days inside.
             sick = set(session.exec(
                 select(Absence.on_date).where(Absence.child_id == contract.child_id, Absence.reason == AbsenceReason.sick,
-                                              Absence.on_date >= start, Absence.on_date <= end)
+                                              Absence.on_date >= start, Absence.on_date <= end,
+                                              # the child came in after all (attendance.service supersedes it)
+                                              col(Absence.superseded_at).is_(None))
             ).all())
             calculation = rules.sick_leave(care, contract.sick_refund_min_days, contract.sick_refund_percent,
-                                           start, end, sick, data.doctor_note, calendar)
+                                           start, end, sick, data.doctor_note, calendar, billed.care,
+                                           _claimed(billed.refunds, CARE_KINDS))
         else:
-            calculation = rules.closure(care, contract.refund_closure_full, start, end, calendar)
+            calculation = rules.closure(care, contract.refund_closure_full, start, end, calendar, billed.care,
+                                        _claimed(billed.refunds, CARE_KINDS))
     block = rules.within_paid(calculation.amount_fen, paid_fen(session, contract.id), refunded_fen(session, contract.id))
     if calculation.amount_fen <= 0:
         block = Decision(Mode.block, rules.NOTHING_TO_REFUND)
-    existing = _overlap(session, contract, kind, start, end)
-    if existing is not None:
-        message = OVERLAPS if kind not in (RefundKind.withdrawal, RefundKind.deposit) else ONCE_ONLY
-        block = Decision(Mode.block, message, {"number": existing.id})
+    existing = _overlap(billed.refunds, kind, start, end)
+    if kind in (RefundKind.withdrawal, RefundKind.deposit) and existing is not None:
+        block = Decision(Mode.block, ONCE_ONLY, {"number": existing.id})
+    elif calculation.amount_fen <= 0 and existing is not None:
+        block = Decision(Mode.block, OVERLAPS, {"number": existing.id})
     return Proposal(kind, start, end, calculation, block)
 
 
@@ -248,9 +348,8 @@ def create_refund(
     due_days: int,
 ) -> Refund:
     """Recalculate, refuse what the rules block, save with the trace, audit, commit."""
-    # Two directors refunding the same contract at once must not both pass the "within paid" check:
-    # the contract row is locked for the transaction (PostgreSQL; SQLite's write transaction serialises).
-    session.exec(select(Contract.id).where(Contract.id == contract.id).with_for_update()).one()
+    # Two directors refunding the same contract at once must not both pass the "within paid" check.
+    lock_contract(session, contract)
     proposal = calculate(session, contract, kind, data, today)
     if proposal.block is not None:
         raise Refused({"amount": proposal.block})
@@ -258,12 +357,16 @@ def create_refund(
         contract_id=contract.id, child_id=contract.child_id, kind=kind,
         period_start=proposal.period_start, period_end=proposal.period_end,
         amount_fen=proposal.calculation.amount_fen, trace=proposal.calculation.trace_json(),
+        days=proposal.calculation.days_json(),
         requested_on=data.requested_on, due_on=due_date(data.requested_on, due_days),
         recorded_by_id=me.person.id,
     )
     session.add(refund)
     audit.record(session, me.person.id, "refund_recorded", refund, after=audit.snapshot(refund),
                  child_id=contract.child_id)
+    if kind is RefundKind.withdrawal and (contract.ended_on is None or contract.ended_on > data.leaving_on):
+        # The family has left: service ends on the leaving day, so no month after it is billed.
+        record_early_end(session, me, contract, data.leaving_on, ENDED_BY_WITHDRAWAL, today)
     session.commit()
     return refund
 
@@ -314,29 +417,17 @@ def late_refunds_warning(session: Session, today: date) -> Decision | None:
 
 
 def trace_view(trace: list[dict], t) -> list[tuple[str, int | None]]:
-    """The trace as text in the reader's language: each line's message with its numbers shown, and its amount."""
-    shown = []
-    for line in trace:
-        params = {}
-        for key, value in (line.get("params") or {}).items():
-            if key.endswith("_fen") and isinstance(value, int):
-                params[key] = t.money(value)
-            elif key.endswith("_on") and isinstance(value, str):
-                params[key] = t.date(date.fromisoformat(value))
-            elif key == "dates" and isinstance(value, list):
-                params[key] = ", ".join(t.date(date.fromisoformat(day), format="short") for day in value)
-            else:
-                params[key] = value
-        message_id = line["message"]  # stored as a message id (the rules' N_ strings): translated here
-        shown.append((t.gettext(message_id, **params), line.get("amount_fen")))
-    return shown
+    """The trace as text in the reader's language: each line's message with its numbers shown, and its amount.
+
+    A line is stored as a message id (the rules' N_ strings) with its parameters: translated here.
+    """
+    return [(shown_message(line["message"], line.get("params") or {}, t), line.get("amount_fen")) for line in trace]
 
 
 def shown_error(error, t):
-    """A Decision whose numbers are money, ready for the macros (which format params as they are)."""
+    """A Decision whose numbers are money or dates, ready for the macros (which format params as they are)."""
     if isinstance(error, Decision):
-        return Decision(error.mode, error.message,
-                        {key: t.money(value) if key.endswith("_fen") else value for key, value in error.params.items()})
+        return Decision(error.mode, error.message, shown_params(error.params, t))
     return error
 
 
@@ -401,8 +492,9 @@ class MealAccount:
 
 
 def meal_account(session: Session, semester: str, until: date | None = None) -> MealAccount:
-    """Meal income (meal fee and meal credit lines of bills not voided, by the month the bill's period starts)
-    against food spending entered by the director, per month of the semester (up to `until`'s month if given)."""
+    """Meal income (meal fee and meal credit lines of bills not voided, by the month the bill's period starts,
+    less meal refunds not voided, by the month their first day falls in) against food spending entered by the
+    director, per month of the semester (up to `until`'s month if given)."""
     months = [m for m in semester_months(semester) if until is None or m <= until]
     if not months:
         return MealAccount(semester, [], [])
@@ -415,6 +507,13 @@ def meal_account(session: Session, semester: str, until: date | None = None) -> 
     ).all()
     for start, amount in rows:
         income[start.replace(day=1)] = income.get(start.replace(day=1), 0) + amount
+    # Meals given back in cash are income no more, like the credits on bills.
+    for start, amount in session.exec(
+        select(Refund.period_start, Refund.amount_fen).where(
+            col(Refund.voided_at).is_(None), Refund.kind == RefundKind.meals, Refund.period_start >= first,
+            Refund.period_start < after)
+    ).all():
+        income[start.replace(day=1)] = income.get(start.replace(day=1), 0) - amount
     spendings = list(session.exec(
         select(MealSpending).where(MealSpending.month >= first, MealSpending.month < after)
         .order_by(MealSpending.month, MealSpending.id)
@@ -460,20 +559,29 @@ def percent_text(percent: Fraction | None) -> str | None:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
-def meal_account_warning(session: Session, today: date, policy) -> Decision | None:
-    """WARN when the current semester's surplus or deficit passes the tolerance of its meal income.
+def meal_account_warnings(session: Session, today: date, policy) -> list[Decision]:
+    """A WARN for each semester whose surplus or deficit passes the tolerance of its meal income: the semester
+    that ended last (its account is final, and stays flagged while the next one runs) and the running one.
 
-    Only months already over count: in the month running, food is bought before everything is billed.
+    Of the running semester only months already over count: in the month running, food is bought before
+    everything is billed.
     """
-    semester = semester_of(today)
+    running = semester_of(today)
     done = today.replace(day=1) - timedelta(days=1)
-    account = meal_account(session, semester, until=done)
-    percent = off_percent(account)
     limit = Fraction(str(policy.meal_account_tolerance_percent))
-    if percent is None or percent <= limit:
-        return None
-    return Decision(Mode.warn, MEAL_ACCOUNT_OFF, {"semester": semester, "percent": percent_text(percent),
-                                                  "limit": f"{policy.meal_account_tolerance_percent}%"})
+    warnings = []
+    for semester, until in ((previous_semester(running), None), (running, done)):
+        percent = off_percent(meal_account(session, semester, until=until))
+        if percent is not None and percent > limit:
+            warnings.append(Decision(Mode.warn, MEAL_ACCOUNT_OFF, {
+                "semester": semester, "percent": percent_text(percent),
+                "limit": f"{policy.meal_account_tolerance_percent}%"}))
+    return warnings
+
+
+def meal_account_warning(session: Session, today: date, policy) -> Decision | None:
+    """The first of `meal_account_warnings` (the semester that ended comes first), for a one-line alert."""
+    return next(iter(meal_account_warnings(session, today, policy)), None)
 
 
 def add_spending(session: Session, me: CurrentPerson, data: SpendingForm) -> MealSpending:

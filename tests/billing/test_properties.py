@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from nursery_ops.billing import rules
@@ -106,3 +106,140 @@ def test_payments_are_spread_without_paying_more_than_a_bill_or_than_was_receive
 @given(st.integers(0, 10**11 - 1))  # up to ¥999,999,999.99 (forms refuse more)
 def test_yuan_text_and_fen_round_trip_exactly(amount):
     assert yuan_to_fen(rules.fen_text(amount)) == amount
+
+
+# ---------------------------------------------------------------- the ledger as the services keep it
+
+
+@st.composite
+def money_operations(draw):
+    """A run of the director's money work on one contract: bills, payments, refunds, voids, refund payments.
+
+    It starts from two months billed and paid, so refunds have something to give back.
+    """
+    steps = [("bill", -3, 0), ("bill", -2, 0), ("pay", 100, 0)]
+    for _ in range(draw(st.integers(1, 10))):
+        steps.append(draw(st.one_of(
+            st.tuples(st.just("bill"), st.integers(-5, 2), st.integers(0, 30000)),
+            st.tuples(st.just("pay"), st.integers(1, 100), st.integers(0, 0)),
+            st.tuples(st.just("refund"), st.sampled_from(["meals", "closure", "deposit", "withdrawal"]),
+                      st.integers(-5, -1)),
+            st.tuples(st.just("void_bill"), st.integers(0, 5), st.integers(0, 0)),
+            st.tuples(st.just("void_payment"), st.integers(0, 5), st.integers(0, 0)),
+            st.tuples(st.just("void_refund"), st.integers(0, 5), st.integers(0, 0)),
+            st.tuples(st.just("refund_paid"), st.integers(0, 5), st.integers(0, 0)),
+        )))
+    return steps
+
+
+def _run(session, me, contract, step, today, now):
+    from nursery_ops.billing import service
+    from nursery_ops.billing.forms import BillForm, PaymentForm
+    from nursery_ops.billing.models import Bill, Payment, PaymentMethod, Refund, RefundKind
+    from nursery_ops.policy import Policy
+    from nursery_ops.refunds import service as refunds
+    from nursery_ops.refunds.forms import PaidForm, RefundForm
+    from sqlmodel import select
+
+    kind, a, b = step
+    this_month = today.replace(day=1)
+    if kind == "bill":
+        service.issue_bills(session, me, contract, BillForm(
+            month=rules.add_months(this_month, a), discount=b, discount_reason="优惠" if b else "",
+            override_reason="property test: prepaid on purpose"), now, Policy())
+    elif kind == "pay":
+        due = service.contract_money(session, contract).due_fen
+        amount = max(1, due * a // 100)
+        service.record_payment(session, me, contract, PaymentForm(
+            amount=rules.fen_text(amount), method=PaymentMethod.cash, paid_on=today, received_by_id=me.person.id,
+            override_reason="property test: prepaid on purpose"), now, Policy())
+    elif kind == "refund":
+        month = rules.add_months(this_month, b)
+        data = {"meals": {"period_start": month, "period_end": month + timedelta(days=9)},
+                "closure": {"period_start": month, "period_end": rules.month_end(month)},
+                "deposit": {"leaving_on": today}, "withdrawal": {"leaving_on": month + timedelta(days=12),
+                                                                 "notice_given_on": month}}[a]
+        refunds.create_refund(session, me, contract, RefundKind(a), RefundForm(requested_on=today, **data), today, 15)
+    else:
+        model = {"void_bill": Bill, "void_payment": Payment}.get(kind, Refund)
+        rows = [row for row in session.exec(select(model).order_by(model.id)).all() if row.voided_at is None]
+        if not rows:
+            return "nothing to do"
+        row = rows[a % len(rows)]
+        if kind == "void_bill":
+            service.void_bill(session, me, row, "property test", now)
+        elif kind == "void_payment":
+            service.void_payment(session, me, row, "property test", now)
+        elif kind == "void_refund":
+            refunds.void_refund(session, me, row, "property test")
+        else:
+            refunds.mark_paid(session, me, row, PaidForm(paid_on=today, method=PaymentMethod.cash))
+
+
+@given(steps=money_operations())
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_balance_the_services_derive_is_billed_less_voided_less_paid_less_refunds_plus_refunds_paid(
+        template_db, tmp_path_factory, steps):
+    import shutil
+
+    from sqlmodel import select
+
+    from nursery_ops.auth.models import Role
+    from nursery_ops.auth.service import CurrentPerson
+    from nursery_ops.billing import service
+    from nursery_ops.billing.models import Bill, BillLine, Payment, Refund
+    from nursery_ops.clock import local_today, utcnow
+    from nursery_ops.contracts.models import CalendarDay, CalendarDayKind, ContractStatus
+    from nursery_ops.db import build_engine, open_session
+    from nursery_ops.forms import Refused
+    from tests import factories as f
+
+    path = tmp_path_factory.mktemp("ledger") / "nursery.db"
+    shutil.copy(template_db, path)
+    engine = build_engine(f"sqlite:///{path}")
+    today, now = local_today(), utcnow()
+    start = rules.add_months(today.replace(day=1), -5)
+    try:
+        with open_session(engine, write=True) as session:
+            director = f.make_person(session, "director", Role.director, full_name="李园长")
+            room = f.make_room(session, "A 托小班")
+            child = f.make_child(session, "王小明")
+            enrolment = f.enrol(session, child, room, start_date=start)
+            contract = f.make_contract(session, enrolment, director, status=ContractStatus.active, start_date=start,
+                                       end_date=rules.add_months(start, 12) - timedelta(days=1), deposit_fen=100000)
+            # a closure the nursery caused, on a weekday two months ago
+            closed = rules.add_months(today.replace(day=1), -2) + timedelta(days=9)
+            session.add(CalendarDay(on_date=closed, kind=CalendarDayKind.closed, caused_by_nursery=True,
+                                    name="设备检修", recorded_by_id=director.id))
+            session.commit()
+            me = CurrentPerson(person=director, roles=frozenset({Role.director}), session_token_hash="x")
+            for step in steps:
+                try:
+                    event(f"{step[0]} {_run(session, me, contract, step, today, now) or 'done'}")
+                except Refused:
+                    session.rollback()
+                    event(f"{step[0]} refused")
+            session.expire_all()
+            money = service.contract_money(session, contract)
+            bills = session.exec(select(Bill)).all()
+            payments = session.exec(select(Payment)).all()
+            refund_rows = session.exec(select(Refund)).all()
+            amounts = [bill.total_fen for bill in bills] + [payment.amount_fen for payment in payments]
+            amounts += [refund.amount_fen for refund in refund_rows]
+            amounts += session.exec(select(BillLine.amount_fen)).all() + [line.balance_fen for line in money.lines]
+            assert all(type(amount) is int for amount in amounts)
+
+            billed = sum(bill.total_fen for bill in bills)
+            voided = sum(bill.total_fen for bill in bills if bill.voided_at is not None)
+            paid = sum(payment.amount_fen for payment in payments if payment.voided_at is None)
+            live_refunds = [refund for refund in refund_rows if refund.voided_at is None]
+            refunded = sum(refund.amount_fen for refund in live_refunds)
+            refunds_paid = sum(refund.amount_fen for refund in live_refunds if refund.paid_on is not None)
+            assert money.balance_fen == billed - voided - paid - refunded + refunds_paid
+            assert (money.billed_fen, money.paid_fen, money.refunded_fen) == (billed - voided, paid, refunded)
+            assert refunded <= paid  # never more refunded than was paid
+            for bill in bills:
+                lines = session.exec(select(BillLine.amount_fen).where(BillLine.bill_id == bill.id)).all()
+                assert sum(lines) == bill.total_fen >= 0
+    finally:
+        engine.dispose()

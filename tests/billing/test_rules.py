@@ -175,6 +175,80 @@ def test_the_bill_credits_meals_of_last_months_scheduled_days_not_attended(refun
         assert (line.quantity, line.unit_fen, line.description) == (-credit // MEAL, -MEAL, "2026-10")
 
 
+def test_meals_a_meal_refund_gave_back_are_not_credited_again():
+    # 5 and 6 October missed; a meal refund (RefundKind.meals) already gave back the 5th
+    attended = frozenset(OCTOBER_DAYS) - {date(2026, 10, 5), date(2026, 10, 6)}
+    draft = rules.bill_lines(inputs(
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), previous_service_days=OCTOBER_DAYS,
+        previous_attended=attended, previous_meals_billed=True, previous_refunded=frozenset({date(2026, 10, 5)}),
+    ))
+    credit = draft.lines[-1]
+    assert (credit.kind, credit.quantity, credit.amount_fen) == (LineKind.meal_credit, 1, -MEAL)
+    assert credit.detail["params"]["dates"] == ["2026-10-06"]
+
+
+def test_only_days_that_have_passed_are_credited_when_the_bill_goes_out_in_advance():
+    # November's bill made on Tue 20 October: 20–30 October have not happened, they are not "missed"
+    draft = rules.bill_lines(inputs(
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), previous_service_days=OCTOBER_DAYS,
+        previous_attended=frozenset(), previous_meals_billed=True, today=date(2026, 10, 20),
+    ))
+    # 1–19 October: 13 weekdays (1, 2, 5–9, 12–16, 19)
+    assert amounts(draft)[LineKind.meal_credit] == -13 * MEAL
+
+
+# ---- a supplementary bill for hourly days finished after the month's bill
+
+
+def test_a_supplement_charges_only_the_hours_of_days_the_months_bill_left_out():
+    stays = [stay(2, "01:00", "02:01"), stay(3, "01:00", "04:00"), stay(5, "01:00", "03:30")]
+    draft = rules.bill_lines(inputs(
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), care_type=CareType.hourly, care_fee_fen=3000,
+        care_fee_unit=FeeUnit.hour, stays=stays, hours_billed_days=frozenset({date(2026, 11, 2), date(2026, 11, 3)}),
+        supplements="2026-000007", discount_fen=0,
+    ))
+    # 5 November: 2 h 30 min = 3 started hours at ¥30; no meals, nothing else of the month
+    assert [(line.kind, line.quantity, line.amount_fen) for line in draft.lines] == [(LineKind.hourly, 3, 9000)]
+    assert draft.lines[0].detail == {"message": rules.SUPPLEMENT_DETAIL,
+                                     "params": {"bill": "2026-000007", "dates": ["2026-11-05"]}}
+
+
+def test_the_hourly_line_keeps_the_days_it_charged():
+    draft = rules.bill_lines(inputs(
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), care_type=CareType.hourly, care_fee_fen=3000,
+        care_fee_unit=FeeUnit.hour, stays=[stay(3, "01:00", "04:00"), stay(2, "01:00", "02:00"), stay(4, "01:00", None)],
+    ))
+    hourly = draft.lines[0]
+    assert hourly.detail["message"] == rules.ATTENDED_DETAIL
+    assert hourly.detail["params"] == {"start_on": "2026-11-01", "end_on": "2026-11-30", "days": 2,
+                                       "dates": ["2026-11-02", "2026-11-03"]}
+    assert rules.line_dates(hourly.detail) == [date(2026, 11, 2), date(2026, 11, 3)]
+    assert hourly.description == "2026-11-01 – 2026-11-30"  # language-neutral: the words come from the detail
+
+
+def test_a_part_month_line_says_how_many_service_days_it_charged():
+    draft = rules.bill_lines(inputs(date(2026, 11, 1), date(2026, 11, 16), date(2027, 6, 30)))
+    assert draft.lines[0].detail == {"message": rules.PRO_RATA_DETAIL, "params": {
+        "start_on": "2026-11-16", "end_on": "2026-11-30", "covered": 11, "total": 21}}
+
+
+# ---- a bill's total never goes below zero by a discount or an adjustment
+
+
+@pytest.mark.parametrize(("discount", "adjustment", "field"), [
+    (280000 + 21 * MEAL, 0, None),  # the discount takes the bill to exactly zero
+    (280000 + 21 * MEAL + 1, 0, "discount"),  # a fen more than the charges
+    (0, -(280000 + 21 * MEAL), None),
+    (0, -(280000 + 21 * MEAL) - 1, "adjustment"),
+    (20000, -(280000 + 21 * MEAL - 20000) - 1, "adjustment"),
+])
+def test_a_discount_larger_than_the_charges_or_a_total_below_zero_is_refused(discount, adjustment, field):
+    draft = rules.bill_lines(inputs(date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), discount_fen=discount,
+                                    discount_reason="x", adjustment_fen=adjustment, adjustment_reason="y"))
+    problems = rules.total_problems(draft)
+    assert list(problems) == ([field] if field else [])
+
+
 # ---- deposit, optional services, discounts and adjustments
 
 
@@ -200,27 +274,63 @@ def test_discounts_and_adjustments_are_lines_of_their_own_with_their_reason():
     assert draft.total_fen == 280000 + 21 * MEAL - 20000 - 550
 
 
-# ---- the prepayment limit: 3 whole months beyond the current one
+# ---- the prepayment limit: one payment covers at most 3 months of service (DOMAIN.md, 郑州 plan)
+#
+# Counted from the first unpaid service month, the current month included (arrears are not prepayment, so
+# never from before the current month): on 1 November, owing from November, November–January may be paid.
 
 
-@pytest.mark.parametrize(("today", "service_end", "blocked"), [
-    (date(2026, 11, 25), date(2027, 2, 28), False),  # exactly 3 months beyond November
-    (date(2026, 11, 25), date(2027, 3, 1), True),  # 3 months and a day
-    (date(2026, 11, 1), date(2027, 2, 28), False),
-    (date(2026, 11, 30), date(2027, 3, 1), True),
-    (date(2026, 12, 1), date(2027, 3, 31), False),  # a new month moves the limit
-    (date(2027, 11, 5), date(2028, 2, 29), False),  # leap February
-    (date(2027, 11, 5), date(2028, 3, 1), True),
-    (date(2026, 11, 25), date(2026, 11, 30), False),  # the current month is not prepayment
+@pytest.mark.parametrize(("today", "first_unpaid", "service_end", "blocked"), [
+    (date(2026, 11, 1), date(2026, 11, 1), date(2027, 1, 31), False),  # exactly 3 months: Nov, Dec, Jan
+    (date(2026, 11, 1), date(2026, 11, 1), date(2027, 2, 1), True),  # 3 months and a day
+    (date(2026, 11, 25), date(2026, 11, 1), date(2027, 1, 31), False),  # the day of the month does not matter
+    (date(2026, 11, 25), date(2026, 11, 1), date(2027, 2, 1), True),
+    (date(2026, 11, 30), None, date(2027, 1, 31), False),  # nothing unpaid known: from the current month
+    (date(2026, 11, 30), None, date(2027, 2, 1), True),
+    (date(2026, 11, 25), date(2026, 11, 1), date(2026, 11, 30), False),  # the current month alone
+    (date(2026, 12, 1), date(2026, 12, 1), date(2027, 2, 28), False),  # a new month moves the limit
+    (date(2026, 12, 1), date(2026, 12, 1), date(2027, 3, 1), True),
+    (date(2027, 12, 5), date(2027, 12, 1), date(2028, 2, 29), False),  # leap February
+    (date(2027, 12, 5), date(2027, 12, 1), date(2028, 3, 1), True),
+    # owing October too (arrears): still November–January
+    (date(2026, 11, 1), date(2026, 10, 1), date(2027, 1, 31), False),
+    (date(2026, 11, 1), date(2026, 10, 1), date(2027, 2, 1), True),
+    # paid up to December, or a contract starting in February: 3 months from the first month not paid
+    (date(2026, 11, 1), date(2027, 1, 1), date(2027, 3, 31), False),
+    (date(2026, 11, 1), date(2027, 1, 1), date(2027, 4, 1), True),
+    (date(2026, 11, 1), date(2027, 2, 1), date(2027, 4, 30), False),
+    (date(2026, 11, 1), date(2027, 2, 1), date(2027, 5, 1), True),
 ])
-def test_prepayment_may_reach_three_whole_months_beyond_the_current_month(today, service_end, blocked):
-    decision = rules.prepay_decision(service_end, today, 3)
+def test_prepayment_covers_exactly_three_months_and_not_three_months_and_a_day(today, first_unpaid, service_end,
+                                                                               blocked):
+    decision = rules.prepay_decision(service_end, today, 3, first_unpaid)
     assert (decision is not None and decision.blocks) is blocked
 
 
 def test_the_prepayment_limit_follows_the_setting():
-    assert rules.prepay_limit(date(2026, 11, 25), 1) == date(2026, 12, 31)
-    assert rules.prepay_limit(date(2026, 11, 25), 12) == date(2027, 11, 30)
+    assert rules.prepay_limit(date(2026, 11, 25), 1) == date(2026, 11, 30)
+    assert rules.prepay_limit(date(2026, 11, 25), 3) == date(2027, 1, 31)
+    assert rules.prepay_limit(date(2026, 11, 25), 12) == date(2027, 10, 31)
+    decision = rules.prepay_decision(date(2027, 2, 1), date(2026, 11, 1), 3, date(2026, 11, 1))
+    assert decision.params == {"end": "2027-02-01", "months": 3, "first": "2026-11", "limit": "2027-01-31"}
+
+
+SEPTEMBER = (date(2026, 9, 1), date(2026, 9, 30))
+OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
+DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
+
+
+@pytest.mark.parametrize(("bills", "first_unpaid"), [
+    ([], date(2026, 9, 1)),  # nothing billed: from the contract's start
+    ([(1000, 1000, *SEPTEMBER)], date(2026, 10, 1)),  # September paid
+    ([(1000, 1000, *SEPTEMBER), (1000, 999, *OCTOBER)], date(2026, 10, 1)),  # a fen short on October
+    ([(1000, 0, date(2026, 9, 16), date(2026, 9, 30))], date(2026, 9, 1)),  # a part month is its month
+    ([(-500, 0, *SEPTEMBER)], date(2026, 10, 1)),  # a credit bill owes nothing
+    ([(1000, 0, *DECEMBER)], date(2026, 9, 1)),  # months not billed are not paid
+    ([(1000, 1000, *SEPTEMBER), (1000, 1000, *OCTOBER), (1000, 0, *DECEMBER)], date(2026, 11, 1)),
+])
+def test_the_first_unpaid_month_is_the_first_month_no_paid_bill_covers(bills, first_unpaid):
+    assert rules.first_unpaid_month(bills, date(2026, 9, 1)) == first_unpaid
 
 
 # ---- numbers, allocation, amounts typed in yuan

@@ -4,7 +4,8 @@ A waitlisted demo child (戴子宸, full-day Monday to Friday) is placed in a ro
 offers "Write the fee contract". The draft is refused signature while it says 概不退款; without it, it is
 signed. Next month is billed (care fee + meals per service day), paid in cash, and then the family
 withdraws in the middle of that month: the refund is the care fee of the month's remaining service days,
-shown line by line, and the contract's ledger credits it.
+shown line by line, and the contract's ledger credits it. Confirming the withdrawal ends the contract on
+the leaving day, so the month after it can no longer be billed.
 
 Expected amounts are worked out here by hand from the calendar (Monday–Friday less the demo's closed
 days), not by the app's own functions.
@@ -183,18 +184,8 @@ def test_contract_sign_bill_pay_and_withdrawal_refund(page, problems, viewport):
     expect(ledger).to_contain_text(bill_number)
     expect(ledger).to_contain_text(receipt_number)
 
-    # --- The family withdraws: the contract ends early on the 14th of the month paid for.
+    # --- The family withdraws on the 14th of the month paid for: Calculate shows the trace, Confirm saves it.
     leaving = month.replace(day=14)
-    page.get_by_role("link", name="End early").click()
-    page.wait_for_url(f"{contract_url}/end")
-    page.fill("#f-ended_on", leaving.isoformat())
-    page.fill("#f-reason", "Withdrawal: the family moves to another city")
-    page.get_by_role("button", name="End the contract").click()
-    page.wait_for_url(contract_url)
-    expect(page.get_by_role("heading", name="Ended early")).to_be_visible()
-    expect(page.locator("main")).to_contain_text("Withdrawal: the family moves to another city")
-
-    # --- The withdrawal refund: Calculate shows the trace, Confirm saves it.
     remaining = service_days(leaving + timedelta(days=1), month_end(month), today)
     refund_fen = (2 * CARE_FEE_FEN * remaining + days) // (2 * days)  # care fee × remaining / days, halves up
     expect(page.locator(".contract-refunds")).to_contain_text("No refunds.")
@@ -243,6 +234,14 @@ def test_contract_sign_bill_pay_and_withdrawal_refund(page, problems, viewport):
     expect(refunds).to_have_count(1)
     expect(refunds).to_contain_text(f"#{refund_id} · Withdrawal")
     expect(refunds).to_contain_text(shown(refund_fen))
+
+    # --- The confirmed withdrawal ended the contract on the leaving day: the month after is not billed.
+    expect(page.get_by_role("heading", name="Ended early")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Withdrawal (the withdrawal refund was confirmed)")
+    after = next_month(month)
+    page.goto(f"{contract_url}/bills/new?month={after:%Y-%m}")
+    expect(page.locator("#month-error")).to_contain_text("does not include")
+    expect(page.get_by_role("button", name="Issue the bill")).to_have_count(0)
 
     # The refused signature came back as 400, which the browser logs; nothing else went wrong.
     assert problems.outside_requests == []

@@ -491,3 +491,48 @@ def test_the_current_contract_is_the_signed_version_not_a_draft(session, draft):
 
 def test_the_hours_are_prefilled_from_the_weekly_schedule(client_for, family):
     assert "Mon–Fri 07:30–17:30" in client_for(family.director).get(f"/children/{family.child_x.id}/contracts/new").text
+
+
+# ---------------------------------------------------------------- corrections (issue 6 audit)
+
+
+def test_optional_services_keep_their_rows_when_some_inputs_are_left_empty(client_for, family, session):
+    # Row 1 a monthly class, row 2 left empty, row 3 the uniform charged once: the unit <select>s always send a value
+    data = form_data(family, charge_name=["兴趣课", "", "园服"], charge_amount=["150", "", "120"],
+                     charge_unit=["month", "month", "once"])
+    assert client_for(family.director).post(f"/children/{family.child_x.id}/contracts/new", data).status_code == 303
+    fresh(session)
+    charges = session.exec(select(ContractCharge).order_by(ContractCharge.id)).all()
+    assert [(c.name, c.amount_fen, c.unit.value) for c in charges] == [("兴趣课", 15000, "month"), ("园服", 12000, "once")]
+
+
+def test_a_name_in_one_row_and_an_amount_in_another_are_not_merged(client_for, family, session):
+    data = form_data(family, charge_name=["校车", "", ""], charge_amount=["", "", "200"],
+                     charge_unit=["month", "month", "month"])
+    response = client_for(family.director).post(f"/children/{family.child_x.id}/contracts/new", data)
+    assert response.status_code == 400 and "Give each optional service a name and an amount." in response.text
+    assert count(session, Contract) == 0 and count(session, ContractCharge) == 0
+    # the rows come back as typed, each in its place
+    assert response.text.count('value="200"') == 1 and 'name="charge_name" aria-label' in response.text
+
+
+def test_a_parent_does_not_see_an_unsigned_amendment_in_the_versions(client_for, signed, session):
+    client = client_for(signed.director)
+    assert client.post(f"/contracts/{signed.contract.id}/amend", {"reason": "托育费调整"}).status_code == 303
+    fresh(session)
+    amendment = session.exec(select(Contract).where(Contract.replaces_id == signed.contract.id)).one()
+    parent_page = client_for(signed.parent_x).get(f"/contracts/{signed.contract.id}").text
+    assert f'href="/contracts/{amendment.id}"' not in parent_page and "Version 2" not in parent_page
+    assert "托育费调整" not in parent_page
+    director_page = client.get(f"/contracts/{signed.contract.id}").text
+    assert f'href="/contracts/{amendment.id}"' in director_page and "Version 2" in director_page
+
+
+def test_the_contract_page_reads_its_versions_once(client_for, signed, queries):
+    client = client_for(signed.director)
+    with queries:
+        assert client.get(f"/contracts/{signed.contract.id}").status_code == 200
+    reads = [statement for statement in queries.statements
+             if "FROM contract" in statement and "contract.enrolment_id = " in statement
+             and "ORDER BY contract.version DESC" in statement]
+    assert len(reads) == 1

@@ -57,8 +57,30 @@ def test_forbidden_phrases_block_quoting_the_phrase(text, quoted):
 
 
 @pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("学费一经缴纳不予退费。", "不予退费"),
+        ("押金不可退。", "不可退"),
+        ("中途退园的，已缴费用不得退回。", "不得退"),
+        ("伙食费不能退。", "不能退"),
+        ("缴费后不退款。", "不退款"),
+        ("本协议解释权归本园所有。", "解释权归"),  # without 最终
+        ("Fees are not refundable.", "not refundable"),
+        ("NO REFUND after enrolment.", "no refund"),
+        ("ＮＯＮ－ＲＥＦＵＮＤＡＢＬＥ", "non-refundable"),  # full-width Latin
+        ("Ｎｏ Ｒｅｆｕｎｄ", "no refund"),
+        ("解释权 归 本园", "解释权归"),  # spaces do not hide it
+    ],
+)
+def test_common_wordings_of_void_refund_clauses_are_caught(text, quoted):
+    found = rules.forbidden_phrases_found([text], rules.DEFAULT_FORBIDDEN_PHRASES)
+    assert [decision.params["phrase"] for decision in found][:1] == [quoted]
+
+
+@pytest.mark.parametrize(
     "text",
-    ["退园时按剩余服务天数退还托育费。", "Refunds are paid within 15 days.", "争议由双方协商解决。", ""],
+    ["退园时按剩余服务天数退还托育费。", "Refunds are paid within 15 days.", "争议由双方协商解决。", "",
+     "因园所原因停园的，全额退还当日托育费。", "The deposit is refunded in full on leaving."],
 )
 def test_fair_clauses_pass(text):
     assert rules.forbidden_phrases_found([text], rules.DEFAULT_FORBIDDEN_PHRASES) == []

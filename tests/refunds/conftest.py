@@ -1,5 +1,5 @@
 """A signed contract for child X (weekdays, ¥2800.00 a month, ¥20.00 meals a day, ¥1000.00 deposit),
-billed for March and April 2026 and paid ¥5600.00."""
+billed for March (with the deposit) and April 2026 and paid ¥5600.00 (March in full, ¥1360.00 of April)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +31,7 @@ def money(session, world) -> Money:
         director_signed_on=date(2026, 2, 20),
     )
     march = f.make_refund_bill(session, contract, world.director, date(2026, 3, 1), date(2026, 3, 31),
-                               [(LineKind.care_fee, 280000), (LineKind.meal_fee, 44000, 22)])
+                               [(LineKind.care_fee, 280000), (LineKind.meal_fee, 44000, 22), (LineKind.deposit, 100000)])
     april = f.make_refund_bill(session, contract, world.director, date(2026, 4, 1), date(2026, 4, 30),
                                [(LineKind.care_fee, 280000), (LineKind.meal_fee, 44000, 22)])
     payment = f.make_refund_payment(session, contract, world.director, 560000, date(2026, 3, 1))

@@ -223,7 +223,7 @@ def test_contract_refunds_partial(session, world, money):
 
     t = Translator("en")
     html = environment.get_template("refunds/_contract_refunds.html").render(
-        contract=money.contract, refunds=contract_refunds(session, money.contract.id), me=Me(), t=t, _=t.gettext,
+        contract=money.contract, refunds=contract_refunds(session, money.contract), me=Me(), t=t, _=t.gettext,
         today=date(2026, 6, 1))
     assert f'href="/refunds/{refund.id}"' in html and "Late" in html
     assert f"/contracts/{money.contract.id}/refunds/new?kind=sick_leave" in html
@@ -249,3 +249,54 @@ def test_a_late_refund_is_a_warning_on_the_director_dashboard(client_for, world,
     session.commit()
     page = client_for(world.director).get("/director").text
     assert 'href="/reports/money#refunds"' in page and "No alerts." not in page
+
+
+def test_a_refund_trace_reads_in_chinese_with_chinese_dates_and_yuan(client_for, world, money, engine):
+    assert client_for(world.director).post(new_url(money), {**WITHDRAWAL, "step": "confirm"}).status_code == 303
+    [refund] = refunds(engine)
+    page = client_for(world.parent_x, locale="zh_CN").get(f"/refunds/{refund.id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "计算过程" in text
+    assert "2026年3月13日 离园；2026年3月13日 提出，提前通知期 0 天：托育费自 2026年3月14日 起退还。" in text
+    assert "账单 2026-000001，2026年3月1日–2026年3月31日：托育费 ¥2,800.00 × 22 个服务日中的 12 日" in text
+    assert "¥1,527.27" in text and "¥4,327.27" in text
+    assert "Leaving on" not in text and "service days" not in text
+
+
+def test_a_replaced_version_offers_no_refund_and_links_to_the_current_version(client_for, world, money, session):
+    from nursery_ops.contracts.models import ContractStatus
+    from nursery_ops.enrolment.models import Enrolment
+    from tests import factories as f
+
+    refund = make_refund(session, world, money)
+    money.contract.superseded = True
+    session.add(money.contract)
+    session.flush()
+    version_2 = f.make_contract(session, session.get(Enrolment, money.contract.enrolment_id), world.director,
+                                status=ContractStatus.active, version=2, replaces_id=money.contract.id,
+                                start_date=money.contract.start_date, end_date=money.contract.end_date)
+    session.commit()
+    client = client_for(world.director)
+    old = client.get(f"/contracts/{money.contract.id}").text
+    assert f'href="/contracts/{version_2.id}"' in old and "This version has been replaced." in old
+    for action in ("/refunds/new", "/bills/new", "/payments/new"):
+        assert f"/contracts/{money.contract.id}{action}" not in old
+    current = client.get(f"/contracts/{version_2.id}").text
+    assert f"/contracts/{version_2.id}/refunds/new?kind=withdrawal" in current
+    assert f'href="/refunds/{refund.id}"' in current  # version 1's refund is listed on the current version
+    response = client.post(new_url(money), {**WITHDRAWAL, "step": "confirm"})
+    assert response.status_code == 400 and f"contract #{version_2.id}" in response.text
+
+
+def test_damage_rows_keep_their_places_when_a_row_is_left_empty(client_for, world, money, engine):
+    client = client_for(world.director)
+    data = {"requested_on": "2026-05-01", "leaving_on": "2026-03-13", "step": "confirm",
+            "damage_description": ["床栏损坏", "", ""], "damage_amount": ["", "", "300.00"]}
+    response = client.post(new_url(money, "deposit"), data)
+    assert response.status_code == 400 and "Give each damage a description and an amount." in response.text
+    assert refunds(engine) == []
+    data.update(damage_description=["床栏损坏", "", "玩具"], damage_amount=["100.00", "", "50.00"])
+    assert client.post(new_url(money, "deposit"), data).status_code == 303
+    [refund] = refunds(engine)
+    assert refund.amount_fen == 100000 - 10000 - 5000

@@ -77,8 +77,9 @@ def test_refunds_already_made_count_against_what_was_paid(session, world, money,
     # 560000 paid − 100000 deposit refunded = 460000 left ≥ 432727
     service.create_refund(session, me, money.contract, RefundKind.withdrawal,
                           form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    # The withdrawal ended the contract on 13 March: a later period is outside it now
     proposal = service.calculate(session, money.contract, RefundKind.closure,
-                                 form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY)
+                                 form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 13)), TODAY)
     assert proposal.block is not None  # nothing to refund (no closures)
 
 
@@ -194,7 +195,7 @@ def test_late_refunds(session, world, money, me):
 def test_contract_refunds(session, world, money, me):
     refund = service.create_refund(session, me, money.contract, RefundKind.deposit,
                                    form(leaving_on=date(2026, 3, 13)), TODAY, 15)
-    assert service.contract_refunds(session, money.contract.id) == [refund]
+    assert service.contract_refunds(session, money.contract) == [refund]
 
 
 # ---------------------------------------------------------------- the meal account
@@ -271,3 +272,223 @@ def test_saved_refunds_never_exceed_payments(session, world, money, me, paid, ki
 ])
 def test_meal_account_percent_is_shown_with_one_decimal_halves_up(percent, text):
     assert service.percent_text(percent) == text
+
+
+# ---------------------------------------------------------------- refunds follow the contract and what it billed
+
+
+@pytest.mark.parametrize("kind", [RefundKind.meals, RefundKind.sick_leave, RefundKind.closure])
+def test_a_period_outside_the_contracts_service_is_refused_next_to_the_field(session, world, money, kind):
+    # The contract starts on 1 March 2026
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, kind, form(period_start=date(2026, 2, 20), period_end=date(2026, 3, 6),
+                                                              doctor_note="note", doctor_note_seen=True), TODAY)
+    assert refused.value.errors["period_start"].message == service.OUTSIDE_CONTRACT
+
+
+@pytest.mark.parametrize("kind", [RefundKind.meals, RefundKind.sick_leave])
+def test_days_of_a_month_never_billed_are_not_refunded(session, world, money, kind):
+    # May 2026 lies in the contract but was not billed: Mon 4 – Fri 8 May, sick and away, were never paid for
+    _absent(session, world, [date(2026, 5, day) for day in (4, 5, 6, 7, 8)])
+    proposal = service.calculate(session, money.contract, kind, form(period_start=date(2026, 5, 4),
+                                 period_end=date(2026, 5, 8), doctor_note="note", doctor_note_seen=True), TODAY)
+    assert proposal.calculation.amount_fen == 0
+    assert proposal.block.message == service.rules.NOTHING_TO_REFUND
+    assert proposal.calculation.trace[-1].message == service.rules.NOT_BILLED
+
+
+def test_a_deposit_no_live_bill_charged_is_not_refunded(session, world, money):
+    money.march.voided_at, money.march.void_reason = datetime.now(UTC), "reissue"  # the bill carrying the deposit
+    session.add(money.march)
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.deposit, form(leaving_on=date(2026, 3, 13)), TODAY)
+    assert proposal.calculation.amount_fen == 0 and proposal.block is not None
+
+
+def test_a_deposit_billed_but_not_paid_is_not_refunded(session, world, money):
+    money.payment.voided_at, money.payment.void_reason = datetime.now(UTC), "recorded in error"
+    session.add(money.payment)
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.deposit, form(leaving_on=date(2026, 3, 13)), TODAY)
+    assert proposal.calculation.amount_fen == 0 and proposal.block is not None
+
+
+@pytest.mark.parametrize(("leaving_on", "notice_given_on", "field", "message"), [
+    (date(2026, 2, 27), date(2026, 2, 27), "leaving_on", service.LEAVING_OUTSIDE),  # two days before the start
+    (date(2027, 3, 1), date(2026, 5, 1), "leaving_on", service.LEAVING_OUTSIDE),  # the day after the contract's end
+    (date(2026, 5, 29), date(2026, 6, 2), "notice_given_on", service.IN_FUTURE),  # today is 1 June
+    (date(2026, 3, 13), date(2026, 3, 16), "notice_given_on", service.NOTICE_AFTER_LEAVING),
+])
+def test_withdrawal_dates_lie_within_the_contract_and_notice_is_not_ahead(session, world, money, leaving_on,
+                                                                           notice_given_on, field, message):
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, RefundKind.withdrawal,
+                          form(leaving_on=leaving_on, notice_given_on=notice_given_on), TODAY)
+    error = refused.value.errors[field]
+    assert getattr(error, "message", error) == message
+
+
+def test_leaving_the_day_before_the_start_is_a_withdrawal_without_care_days(session, world, money):
+    proposal = service.calculate(session, money.contract, RefundKind.withdrawal,
+                                 form(leaving_on=date(2026, 2, 28), notice_given_on=date(2026, 2, 28)), TODAY)
+    assert proposal.calculation.amount_fen == 2 * 280000  # March and April in full
+
+
+def test_a_confirmed_withdrawal_ends_the_contract_and_no_month_after_leaving_is_billed(session, world, money, me):
+    from nursery_ops.billing import service as billing
+    from nursery_ops.billing.forms import BillForm
+    from nursery_ops.contracts.service import ENDED_BY_WITHDRAWAL
+    from nursery_ops.policy import Policy
+
+    service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                          form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    assert (money.contract.ended_on, money.contract.end_reason) == (date(2026, 3, 13), ENDED_BY_WITHDRAWAL)
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "contract_ended_early")).one().reason \
+        == ENDED_BY_WITHDRAWAL
+    shown = billing.preview(session, money.contract, BillForm(month=date(2026, 5, 1)), TODAY, Policy())
+    assert shown.refusals["month"].message == billing.rules.PERIOD_OUTSIDE_CONTRACT and shown.drafts == []
+
+
+def test_a_withdrawal_refunds_the_care_fee_net_of_the_bills_discount(session, world, money):
+    # May billed ¥2800.00 less a ¥200.00 discount (二孩优惠). May 2026 has 21 service days; leaving Fri 15 May
+    # leaves 10 (18–22, 25–29): 260000 × 10/21 = 123809.52, not 280000 × 10/21 = 133333.33
+    f.make_refund_bill(session, money.contract, world.director, date(2026, 5, 1), date(2026, 5, 31),
+                       [(LineKind.care_fee, 280000), (LineKind.meal_fee, 42000, 21), (LineKind.discount, -20000)])
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.withdrawal,
+                                 form(leaving_on=date(2026, 5, 15), notice_given_on=date(2026, 5, 1)), TODAY)
+    assert proposal.calculation.amount_fen == 123810
+    assert proposal.calculation.trace[-1].params["fee_fen"] == 260000
+
+
+def test_closure_and_withdrawal_in_one_month_refund_each_day_once(session, world, money, me):
+    # Wed 25 March closed by the nursery: March has 21 service days. The closure is refunded first:
+    # 280000 × 1/(21 + 1) = 12727.27. Leaving Fri 13 March: 11 of 21 days left → 146666.67 less the 12727
+    # already refunded for the 25th = 133940, and April in full: 413940. Together 146667 + 280000, as without it.
+    session.add(CalendarDay(on_date=date(2026, 3, 25), kind=CalendarDayKind.closed, caused_by_nursery=True,
+                            name="设备检修", recorded_by_id=world.director.id))
+    session.commit()
+    closure = service.create_refund(session, me, money.contract, RefundKind.closure,
+                                    form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY, 15)
+    withdrawal = service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                                       form(leaving_on=date(2026, 3, 13), notice_given_on=date(2026, 3, 13)), TODAY, 15)
+    assert (closure.amount_fen, withdrawal.amount_fen) == (12727, 413940)
+    assert closure.days == ["2026-03-25"]
+    assert {"2026-03-14", "2026-03-25", "2026-04-30"} <= set(withdrawal.days)
+    # A second closure refund for the month finds the day taken
+    again = service.calculate(session, money.contract, RefundKind.closure,
+                              form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 13)), TODAY)
+    assert again.block is not None
+
+
+def test_after_a_withdrawal_sick_days_before_leaving_are_refunded_and_later_ones_are_outside(session, world, money,
+                                                                                            me):
+    # Leaving Tue 31 March: the withdrawal gives back April (from 1 April) and the contract ends on the 31st
+    service.create_refund(session, me, money.contract, RefundKind.withdrawal,
+                          form(leaving_on=date(2026, 3, 31), notice_given_on=date(2026, 3, 31)), TODAY, 15)
+    _absent(session, world, [date(2026, 3, day) for day in (23, 24, 25, 26, 27)])
+    proposal = service.calculate(session, money.contract, RefundKind.sick_leave,
+                                 form(period_start=date(2026, 3, 23), period_end=date(2026, 3, 27),
+                                      doctor_note="note", doctor_note_seen=True), TODAY)
+    assert proposal.calculation.amount_fen == 31818  # 280000 × 5/22 × 50%: days the withdrawal did not cover
+    proposal = service.calculate(session, money.contract, RefundKind.meals,
+                                 form(period_start=date(2026, 3, 23), period_end=date(2026, 3, 27)), TODAY)
+    assert proposal.calculation.amount_fen == 5 * 2000  # meals are refunded apart from the care fee
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, RefundKind.sick_leave,
+                          form(period_start=date(2026, 4, 6), period_end=date(2026, 4, 10), doctor_note="note",
+                               doctor_note_seen=True), TODAY)
+    assert refused.value.errors["period_end"].message == service.OUTSIDE_CONTRACT
+
+
+def test_meals_a_meal_refund_gave_back_are_not_refunded_again_on_any_version(session, world, money, me):
+    first = service.create_refund(session, me, money.contract, RefundKind.meals,
+                                  form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 6)), TODAY, 15)
+    assert first.amount_fen == 5 * 2000 and len(first.days) == 5
+    # An overlapping period refunds only the days left: 9–13 March
+    second = service.calculate(session, money.contract, RefundKind.meals,
+                               form(period_start=date(2026, 3, 4), period_end=date(2026, 3, 13)), TODAY)
+    assert second.calculation.amount_fen == 5 * 2000 and second.block is None
+    inside = service.calculate(session, money.contract, RefundKind.meals,
+                               form(period_start=date(2026, 3, 3), period_end=date(2026, 3, 5)), TODAY)
+    assert inside.block.message == service.OVERLAPS and inside.block.params == {"number": first.id}
+
+
+# ---------------------------------------------------------------- a version an amendment replaced
+
+
+@pytest.fixture
+def amended(session, world, money):
+    """Version 2 of the contract replaces version 1 (which keeps its bills, payment and any refunds)."""
+    from nursery_ops.contracts.models import ContractStatus
+    from nursery_ops.enrolment.models import Enrolment
+
+    money.contract.superseded = True
+    session.add(money.contract)
+    session.flush()
+    enrolment = session.get(Enrolment, money.contract.enrolment_id)
+    version_2 = f.make_contract(
+        session, enrolment, world.director, status=ContractStatus.active, version=2, replaces_id=money.contract.id,
+        start_date=money.contract.start_date, end_date=money.contract.end_date, deposit_fen=100000,
+        guardian_id=world.guardian_x.id, guardian_signed_on=date(2026, 4, 1), director_signed_by_id=world.director.id,
+        director_signed_on=date(2026, 4, 1),
+    )
+    session.commit()
+    return version_2
+
+
+def test_a_replaced_version_takes_no_refund_and_points_to_the_current_version(session, world, money, amended):
+    from nursery_ops.contracts.service import SUPERSEDED
+
+    with pytest.raises(Refused) as refused:
+        service.calculate(session, money.contract, RefundKind.deposit, form(leaving_on=date(2026, 3, 13)), TODAY)
+    error = refused.value.errors["__all__"]
+    assert error.message == SUPERSEDED and error.params == {"version": 1, "number": amended.id}
+
+
+def test_refunds_of_every_version_count_and_are_listed_on_the_current_one(session, world, money, me):
+    deposit = service.create_refund(session, me, money.contract, RefundKind.deposit,
+                                    form(leaving_on=date(2026, 3, 13)), TODAY, 15)
+    meals = service.create_refund(session, me, money.contract, RefundKind.meals,
+                                  form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 6)), TODAY, 15)
+    # amend after the refunds: version 2 is current
+    from nursery_ops.contracts.models import ContractStatus
+    from nursery_ops.enrolment.models import Enrolment
+
+    money.contract.superseded = True
+    session.add(money.contract)
+    session.flush()
+    version_2 = f.make_contract(session, session.get(Enrolment, money.contract.enrolment_id), world.director,
+                                status=ContractStatus.active, version=2, replaces_id=money.contract.id,
+                                start_date=money.contract.start_date, end_date=money.contract.end_date)
+    session.commit()
+    assert service.calculate(session, version_2, RefundKind.deposit, form(leaving_on=date(2026, 3, 13)),
+                             TODAY).block.message == service.ONCE_ONLY
+    again = service.calculate(session, version_2, RefundKind.meals,
+                              form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 6)), TODAY)
+    assert again.block.message == service.OVERLAPS
+    assert {refund.id for refund in service.contract_refunds(session, version_2)} == {deposit.id, meals.id}
+
+
+# ---------------------------------------------------------------- the meal account and its warnings
+
+
+def test_meal_refunds_are_taken_off_the_months_meal_income(session, world, money, me):
+    service.create_refund(session, me, money.contract, RefundKind.meals,
+                          form(period_start=date(2026, 3, 2), period_end=date(2026, 3, 4)), TODAY, 15)
+    account = service.meal_account(session, "2026-spring")
+    assert [month.income_fen for month in account.months[:2]] == [44000 - 3 * 2000, 44000]
+
+
+def test_the_semester_that_ended_is_flagged_until_the_next_one_ends(session, world, money, me):
+    # Spring 2026: meal income 88000 (March, April), food 94000: a deficit of 6000 = 6.8 % of income
+    service.add_spending(session, me, SpendingForm(month="2026-03", amount="440.00"))
+    service.add_spending(session, me, SpendingForm(month="2026-04", amount="500.00"))
+    policy = load_policy(session)
+    # In September the autumn semester has no month over yet; the spring account is final, and off
+    warnings = service.meal_account_warnings(session, date(2026, 9, 10), policy)
+    assert [(w.params["semester"], w.params["percent"]) for w in warnings] == [("2026-spring", "6.8%")]
+    assert service.meal_account_warning(session, date(2026, 9, 10), policy) == warnings[0]
+    # Still in February, at the autumn semester's end; no longer once spring 2027 runs
+    assert service.meal_account_warnings(session, date(2027, 2, 27), policy)[0].params["semester"] == "2026-spring"
+    assert service.meal_account_warnings(session, date(2027, 3, 1), policy) == []
