@@ -85,13 +85,18 @@ async def login(request: Request, session: DbSession, _: Public):
             {"form": values, "errors": {"__all__": N_("The username or password is not right.")}},
             status_code=400,
         )
+    return sign_in_response(request, session, person, address, safe_next(data.next))
+
+
+def sign_in_response(request: Request, session, person, address: str, target: str | None = None) -> RedirectResponse:
+    """Sign the person in: a fresh session id and CSRF value (the old ones end), audited and committed."""
     old_token = request.cookies.get(SESSION_COOKIE)
     if old_token:
         end_session(session, token_digest(old_token))
     token = start_session(session, person, request.headers.get("user-agent"), address)
     audit.record(session, person.id, "signed_in", person)
     session.commit()
-    response = RedirectResponse(safe_next(data.next) or home_for(roles_of(session, person.id)), status_code=303)
+    response = RedirectResponse(target or home_for(roles_of(session, person.id)), status_code=303)
     settings = get_settings()
     response.set_cookie(
         SESSION_COOKIE,

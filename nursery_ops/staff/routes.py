@@ -7,9 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import AfterValidator, Field
 
+from nursery_ops.auth import invitations
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.auth.models import STAFF_ROLES, Role
-from nursery_ops.clock import local_today
+from nursery_ops.clock import local_today, utcnow
 from nursery_ops.forms import (
     FieldError,
     FormModel,
@@ -111,7 +112,7 @@ async def staff_create(request: Request, session: DbSession, me: Director):
 def _render_account(request: Request, session, found, *, form: dict | None = None, errors=None, status_code=200):
     """The account's page: a staff member's edit page, or the guardian page for a parent sign-in."""
     if not found.is_staff and found.person.guardian_id is not None:
-        context = {"page": service.guardian_accounts(session, found.person.guardian_id)}
+        context = _guardian_context(session, found.person.guardian_id)
         return render(request, "staff/guardian_account.html", {**context, "errors": errors or {}}, status_code=status_code)
     values = form or {
         "full_name": found.person.full_name,
@@ -180,14 +181,37 @@ async def account_password_reset(request: Request, person_id: int, session: DbSe
     return RedirectResponse(service.account_url(found) + "?saved=password", status_code=303)
 
 
+def _guardian_context(session, guardian_id: int) -> dict:
+    """The guardian's sign-ins and invitations (with their state now), for staff/guardian_account.html."""
+    page = service.guardian_accounts(session, guardian_id)
+    now = utcnow()
+    rows = [(invitation, invitations.state_of(invitation, now)) for invitation in invitations.invitations_of(session, guardian_id)]
+    return {"page": page, "invitations": rows, "state_labels": invitations.STATE_LABELS}
+
+
 @router.get("/guardians/{guardian_id}/account")
 def guardian_account_page(request: Request, guardian_id: int, session: DbSession, me: Director):
+    context = _guardian_context(session, guardian_id)
+    return render(request, "staff/guardian_account.html", {**context, "saved": request.query_params.get("saved")})
+
+
+@router.post("/guardians/{guardian_id}/invitation")
+def guardian_invite(request: Request, guardian_id: int, session: DbSession, me: Director):
+    """A new one-time code, shown on this response only (the database keeps its hash)."""
     page = service.guardian_accounts(session, guardian_id)
-    return render(
-        request,
-        "staff/guardian_account.html",
-        {"page": page, "saved": request.query_params.get("saved")},
-    )
+    try:
+        invitation, code = invitations.invite(session, me, page.guardian)
+    except Refused as refused:
+        context = _guardian_context(session, guardian_id)
+        return render(request, "staff/guardian_account.html", {**context, "errors": refused.errors}, status_code=400)
+    new_code = {"code": invitations.display_code(code), "link": f"{request.base_url}invite/{code}", "invitation": invitation}
+    return render(request, "staff/guardian_account.html", {**_guardian_context(session, guardian_id), "new_code": new_code})
+
+
+@router.post("/guardians/{guardian_id}/invitations/{invitation_id}/revoke")
+def guardian_invitation_revoke(request: Request, guardian_id: int, invitation_id: int, session: DbSession, me: Director):
+    invitations.revoke(session, me, guardian_id, invitation_id)
+    return RedirectResponse(f"/guardians/{guardian_id}/account?saved=revoked", status_code=303)
 
 
 @router.post("/guardians/{guardian_id}/account")
@@ -204,5 +228,5 @@ async def guardian_account_create(request: Request, guardian_id: int, session: D
             return RedirectResponse(f"/guardians/{guardian_id}/account?saved=created", status_code=303)
         except Refused as refused:
             errors = refused.errors
-    context = {"page": page, "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
+    context = {**_guardian_context(session, guardian_id), "form": _echo(ParentAccountForm, form, "password"), "errors": errors}
     return render(request, "staff/guardian_account.html", context, status_code=400)

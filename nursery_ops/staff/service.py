@@ -188,10 +188,11 @@ def guardian_accounts(session: Session, guardian_id: int) -> GuardianAccounts:
     return GuardianAccounts(guardian, list(children), [Account(p, roles[p.id], at) for p, at in rows])
 
 
-def create_parent_account(
-    session: Session, actor: CurrentPerson, guardian: Guardian, *, username: str, password: str
-) -> Person:
-    """A parent sign-in for a guardian (家长账号): the family page shows that guardian's children."""
+def add_parent_person(session: Session, guardian: Guardian, *, username: str, password: str) -> Person:
+    """The guardian's parent sign-in, added to the transaction (the caller audits and commits).
+
+    Made by the director here, or by the guardian with an invitation code (auth.invitations).
+    """
     if _username_taken(session, username):
         raise Refused({"username": N_("This username is taken; choose another.")})
     person = Person(
@@ -204,6 +205,18 @@ def create_parent_account(
     session.add(person)
     session.flush()
     set_roles(session, person, {Role.parent})
-    audit.record(session, actor.id, "parent_account_created", person, after=_snapshot(person, {Role.parent}))
+    return person
+
+
+def parent_snapshot(person: Person) -> dict:
+    return _snapshot(person, {Role.parent})
+
+
+def create_parent_account(
+    session: Session, actor: CurrentPerson, guardian: Guardian, *, username: str, password: str
+) -> Person:
+    """A parent sign-in for a guardian (家长账号): the family page shows that guardian's children."""
+    person = add_parent_person(session, guardian, username=username, password=password)
+    audit.record(session, actor.id, "parent_account_created", person, after=parent_snapshot(person))
     session.commit()
     return person
