@@ -21,6 +21,7 @@ import pytest
 
 from nursery_ops.cli import alembic_config
 from nursery_ops.db import build_engine, write_session
+from nursery_ops.settings import get_settings
 
 DEMO_PASSWORD = "nursery-demo"
 VIEWPORTS = {
@@ -94,7 +95,20 @@ def _wait_until_healthy(url: str, thread: threading.Thread, timeout: float = 30)
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> str:
+def browser_data_dir(tmp_path_factory) -> Path:
+    """One data directory for the whole browser session: the live server and the demo's photo files outlive a test."""
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(browser_data_dir, monkeypatch) -> Path:
+    """Overrides tests/conftest.py's per-test directory: the server started once reads photos from one place."""
+    monkeypatch.setattr(get_settings(), "data_dir", browser_data_dir)
+    return browser_data_dir
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, browser_data_dir) -> str:
     """The app on a migrated database with the demo nursery; yields its base URL."""
     import uvicorn
     from alembic import command
@@ -106,7 +120,9 @@ def live_server(tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'nursery.db'}"
     command.upgrade(alembic_config(url), "head")
     engine = build_engine(url)
-    with write_session(engine) as session:
+    # Set up before any test's data_dir: the demo's photo file must not land in the real ./var.
+    with pytest.MonkeyPatch.context() as patch, write_session(engine) as session:
+        patch.setattr(get_settings(), "data_dir", browser_data_dir)
         load_demo(session, local_today())
 
     port = _free_port()

@@ -1,10 +1,13 @@
 """/family: a parent sees their own children, read-only, and nobody else's."""
 
+import re
+
 import pytest
 from sqlmodel import select
 
 from nursery_ops.auth.models import Role
 from nursery_ops.children.models import ChildGuardian
+from nursery_ops.clock import local_today
 from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
 from tests import factories as f
 
@@ -96,7 +99,43 @@ def test_anonymous_is_sent_to_sign_in(anonymous):
     assert response.headers["location"] == "/login?next=/family"
 
 
-def test_the_family_page_is_read_only(world, client_for):
+FAMILY_PAGES = ["/family", "/family/children/{id}/days", "/family/children/{id}/days/{today}", "/family/children/{id}/health",
+                "/family/children/{id}/growth", "/family/children/{id}/money"]
+# The top bar's language switch and sign-out change no record: every other form would.
+TOP_BAR_FORMS = {"/language", "/logout"}
+
+
+def family_urls(world) -> list[str]:
+    return [url.format(id=world.child_x.id, today=local_today().isoformat()) for url in FAMILY_PAGES]
+
+
+def test_the_family_pages_are_read_only(world, client_for):
     parent = client_for(world.parent_x)
-    assert parent.post("/family", {}).status_code == 405
-    assert "<form method=\"post\" action=\"/family" not in parent.get("/family").text
+    for url in family_urls(world):
+        response = parent.get(url)
+        assert response.status_code == 200, url
+        actions = set(re.findall(r'<form[^>]*action="([^"]*)"', response.text))
+        assert actions <= TOP_BAR_FORMS, (url, actions)
+        assert parent.post(url, {}).status_code == 405, url
+
+
+def test_every_family_page_is_sent_with_no_store(world, client_for, session):
+    from tests.family import builders as b
+
+    photo = b.photo(session, world.child_x, world.room_a, world.caregiver_a)
+    session.commit()
+    parent = client_for(world.parent_x)
+    for url in [*family_urls(world), f"/family/children/{world.child_x.id}/photos/{photo.photo_id}", "/no-such-page"]:
+        assert parent.get(url).headers["cache-control"] == "no-store", url
+
+
+def test_static_files_stay_cacheable(client_for, world):
+    assert "no-store" not in client_for(world.parent_x).get("/static/app.css").headers.get("cache-control", "")
+
+
+def test_a_member_of_staff_who_is_also_a_parent_sees_only_their_own_children_here(world, client_for, session):
+    both = f.make_person(session, "carer_parent", Role.caregiver, Role.parent, guardian_id=world.guardian_x.id)
+    session.commit()
+    client = client_for(both)
+    assert client.get(f"/family/children/{world.child_x.id}/health").status_code == 200
+    assert client.get(f"/family/children/{world.child_y.id}/health").status_code == 404
