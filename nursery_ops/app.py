@@ -109,11 +109,15 @@ def install_security_headers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     from nursery_ops.attendance.routes import router as attendance_router
+    from nursery_ops.auth.invitation_routes import router as invitation_router
     from nursery_ops.auth.routes import router as auth_router
     from nursery_ops.children.routes import router as children_router
+    from nursery_ops.committee.routes import router as committee_router
     from nursery_ops.dailylog.routes import router as dailylog_router
     from nursery_ops.dashboard.routes import router as dashboard_router
+    from nursery_ops.disclosure.routes import router as disclosure_router
     from nursery_ops.enrolment.routes import router as enrolment_router
+    from nursery_ops.family.export_routes import router as family_export_router
     from nursery_ops.family.routes import router as family_router
     from nursery_ops.growth.routes import router as growth_router
     from nursery_ops.health.routes import router as health_router
@@ -146,12 +150,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in (
         auth_router,
+        invitation_router,
         dashboard_router,
         rooms_router,
         children_router,
         staff_router,
         health_router,
         family_router,
+        family_export_router,
         enrolment_router,
         photos_router,
         policy_router,
@@ -167,6 +173,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         contracts_router,
         billing_router,
         refunds_router,
+        committee_router,
+        disclosure_router,
     ):
         app.include_router(router)
     return app

@@ -52,6 +52,9 @@ from nursery_ops.enrolment.models import (
     HalfDaySession,
     RoomTransfer,
 )
+from nursery_ops.committee.demo import add_demo_committee
+from nursery_ops.disclosure.demo import add_demo_disclosure
+from nursery_ops.family.demo import add_demo_family_day
 from nursery_ops.growth.demo import add_demo_growth
 from nursery_ops.health.models import (
     ExamKind,
@@ -134,6 +137,14 @@ def _add_tablet_pins_and_certificates(session: Session, people: dict, today: dat
                     valid_until=issued + timedelta(days=365),
                     recorded_by_id=director.id,
                 )
+            )
+            # Clock-in needs these too (DOMAIN.md "Staff"); only the health certificate has run out.
+            session.add_all(
+                StaffCertificate(
+                    person_id=person.id, kind=kind, number=f"{prefix}{person.id:06d}", issued_on=today - timedelta(days=200),
+                    valid_until=today + timedelta(days=165), recorded_by_id=director.id,
+                )
+                for kind, prefix in ((CertificateKind.no_criminal_record, "WFZ"), (CertificateKind.background_check, "BJ"))
             )
 
 
@@ -326,6 +337,7 @@ def load_demo(session: Session, today: date) -> None:
 
     _add_today(session, today, rooms[TODAY_ROOM], people, children)
     _add_health(session, today, rooms[TODAY_ROOM], people, children)
+    add_demo_family_day(session, today, _today_at)
     _add_contracts(session, today, rooms, director)
     _add_calendar(session, today, director)
 
@@ -335,6 +347,8 @@ def load_demo(session: Session, today: date) -> None:
         people[username] = _add_person(
             session, username, guardian.full_name, {Role.parent}, password_hash, guardian.phone, guardian_id=guardian.id
         )
+    add_demo_committee(session, today, director)
+    add_demo_disclosure(session, director)
 
     session.flush()
     audit.record(

@@ -12,7 +12,12 @@ from fastapi.routing import APIRoute
 from nursery_ops.app import create_app
 
 # Routes anyone may use, signed in or not.
-PUBLIC_ROUTES = {("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("GET", "/healthz")}
+PUBLIC_ROUTES = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("GET", "/healthz"),
+    ("GET", "/disclosure"),  # 信息公示: the public disclosure page
+    # A guardian's invitation code (auth/invitation_routes.py): used before any sign-in exists.
+    ("GET", "/invite"), ("POST", "/invite"), ("GET", "/invite/{code}"), ("POST", "/invite/{code}"),
+}
 
 
 def api_routes(routes):

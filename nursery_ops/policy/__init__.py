@@ -84,9 +84,14 @@ ITEMS: tuple[PolicyItem, ...] = (
     PolicyItem("fever_celsius", 37.3, N_("°C"), HEALTH_CARE_RULES, N_("Admitting refused at or above"), 36.5, 39),
     PolicyItem("tablet_lock_minutes", 5, N_("minutes"), NURSERY_CHOICE, N_("A room tablet locks after this long without an action"), 1, 60),
     PolicyItem("absence_cutoff", time(9, 30), N_("time"), NURSERY_CHOICE, N_("Expected children not in by then need a reason")),
+    # Afternoon half-day (半日托 下午) children come after lunch; hourly care (计时托) waits until closing (full_day_end).
+    PolicyItem("afternoon_absence_cutoff", time(14, 30), N_("time"), NURSERY_CHOICE, N_("Afternoon half-day children not in by then need a reason")),
     PolicyItem("midday_check_due", time(15, 0), N_("time"), HEALTH_CARE_RULES, N_("Warn for present children without a midday check")),
     PolicyItem("sleep_check_minutes", 15, N_("minutes"), QUALITY_STANDARD, N_("Warn when a sleeping child is not checked for longer"), 5, 60),
     PolicyItem("outdoor_minutes", 120, N_("minutes"), HEALTH_CARE_RULES, N_("Outdoor time per room per day at least"), 0, 480),
+    PolicyItem("outdoor_warn_from", time(15, 0), N_("time"), NURSERY_CHOICE, N_("Warn about short outdoor time from")),
+    # A dose answers its authorised time only within this window either side (ISMP: 1 h for scheduled medicines).
+    PolicyItem("medication_window_minutes", 60, N_("minutes"), "ISMP Guidelines for Timely Administration of Scheduled Medications (2011)", N_("A dose may be given at most this long before or after its authorised time"), 15, 120),
     PolicyItem("outbreak_same_day", 3, N_("cases"), HEALTH_CARE_RULES, N_("Similar cases in one room in one day"), 2, 20),
     PolicyItem("outbreak_three_days", 5, N_("cases"), HEALTH_CARE_RULES, N_("Similar cases in one room within 3 days"), 2, 40),
     # Health over time
@@ -104,6 +109,7 @@ ITEMS: tuple[PolicyItem, ...] = (
     PolicyItem("meal_account_tolerance_percent", 2, N_("%"), HEALTH_CARE_RULES, N_("Semester meal surplus/deficit at most"), 0, 20),
     # Parents
     PolicyItem("survey_interval_months", 6, N_("months"), QUALITY_STANDARD, N_("A parent activity and survey at least every"), 1, 24),
+    PolicyItem("invitation_valid_hours", 72, N_("hours"), NURSERY_CHOICE, N_("A parent invitation code can be used for"), 1, 720),
     # Records
     PolicyItem("retention_years", 3, N_("years"), MANAGEMENT_RULES, N_("Records kept after a child leaves"), 3, 30),
 )
