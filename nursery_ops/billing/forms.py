@@ -30,7 +30,7 @@ KIND_LABELS = {
     LineKind.hourly: N_("Hourly care (计时托), per started hour"),
     LineKind.temporary: N_("Temporary care (临时托), per booked day"),
     LineKind.meal_fee: N_("Meal fee (伙食费), per day"),
-    LineKind.meal_credit: N_("Meals not taken last month, credited"),
+    LineKind.meal_credit: N_("Meals of days not attended, credited"),
     LineKind.optional: N_("Optional service"),
     LineKind.deposit: N_("Deposit (押金)"),
     LineKind.discount: N_("Discount"),

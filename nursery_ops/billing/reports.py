@@ -1,21 +1,14 @@
 """CSV exports of the monthly money report: UTF-8 with a BOM (Excel then reads Chinese), yuan with two decimals."""
 
-import csv
-import io
 from collections.abc import Callable
 
 from nursery_ops.billing.forms import KIND_LABELS, METHOD_LABELS
 from nursery_ops.billing.rules import fen_text
 from nursery_ops.billing.service import MoneyReport
 from nursery_ops.i18n import N_
+from nursery_ops.spreadsheet import cell, csv_text as spreadsheet_csv
 
 CSV_REPORTS = ("income", "payments", "balances", "refunds")
-BOM = "\ufeff"
-
-
-def _text(value: str) -> str:
-    """Typed text never starts a spreadsheet formula (CSV injection): a leading =, +, - or @ is quoted."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def _rows(report: MoneyReport, which: str, _: Callable[..., str]) -> list[list[str]]:
@@ -26,27 +19,24 @@ def _rows(report: MoneyReport, which: str, _: Callable[..., str]) -> list[list[s
     elif which == "payments":
         rows = [[_(N_("Receipt")), _(N_("Paid on")), _(N_("Child")), _(N_("Method")), _(N_("Reference")),
                  _(N_("Received by")), _(N_("Amount (yuan)"))]]
-        rows += [[row.payment.receipt_number, row.payment.paid_on.isoformat(), _text(row.child.full_name),
-                  _(METHOD_LABELS[row.payment.method]), _text(row.payment.reference), _text(row.received_by),
+        rows += [[row.payment.receipt_number, row.payment.paid_on.isoformat(), cell(row.child.full_name),
+                  _(METHOD_LABELS[row.payment.method]), cell(row.payment.reference), cell(row.received_by),
                   fen_text(row.payment.amount_fen)] for row in report.payments]
         rows.append([_(N_("Total")), "", "", "", "", "", fen_text(report.received_fen)])
     elif which == "balances":
         rows = [[_(N_("Contract")), _(N_("Child")), _(N_("Billed (yuan)")), _(N_("Paid (yuan)")),
                  _(N_("Refunds (yuan)")), _(N_("Refunds paid out (yuan)")), _(N_("Balance (yuan)"))]]
-        rows += [[str(row.contract.id), _text(row.child.full_name), fen_text(row.billed_fen), fen_text(row.paid_fen),
+        rows += [[str(row.contract.id), cell(row.child.full_name), fen_text(row.billed_fen), fen_text(row.paid_fen),
                   fen_text(row.refunds_fen), fen_text(row.refunds_paid_fen), fen_text(row.balance_fen)]
                  for row in report.balances]
         rows.append([_(N_("Total")), "", "", "", "", "", fen_text(report.outstanding_fen)])
     else:
         rows = [[_(N_("Refund")), _(N_("Child")), _(N_("Requested on")), _(N_("Due on")), _(N_("Amount (yuan)"))]]
-        rows += [[f"#{row.refund.id}", _text(row.child.full_name), row.refund.requested_on.isoformat(),
+        rows += [[f"#{row.refund.id}", cell(row.child.full_name), row.refund.requested_on.isoformat(),
                   row.refund.due_on.isoformat(), fen_text(row.refund.amount_fen)] for row in report.refunds_due]
         rows.append([_(N_("Total")), "", "", "", fen_text(report.refunds_due_fen)])
     return rows
 
 
 def csv_text(report: MoneyReport, which: str, gettext: Callable[..., str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(_rows(report, which, gettext))
-    return BOM + out.getvalue()
+    return spreadsheet_csv(_rows(report, which, gettext))

@@ -6,10 +6,14 @@ Which months a bill charges (DOMAIN.md "Fee contracts and money", the usual prac
 - Monthly care fee (全日托 / 半日托), monthly optional services and the meal fee are billed **in advance** for M.
   When the contract starts or ends inside M the monthly amounts are pro rata: exact fraction
   (covered service days / service days of the whole month), rounded once per line, halves up.
-- Meals of days not attended are only known afterwards, so the bill for M **credits the scheduled days of
-  M − 1 that the child did not attend** (when the contract refunds meals and M − 1 was billed with meals):
-  days that have passed when the bill is made, and not already given back by a meal refund. The month of
-  leaving has no next bill: its meal credit is a refund (refunds, RefundKind.meals).
+- Meals of days not attended are only known afterwards, so a bill **credits the scheduled days not attended
+  of the months before M that were billed with meals** (when the contract refunds meals): each such day once,
+  on the first bill made after the day has passed, whatever month that bill is for. Usually a month's days
+  go on the next month's bill; but December's bill made on 25 November credits 1–24 November, and 25–30
+  November go on the January bill with December's days. A day is not credited when a meal refund already
+  gave it back, or when a credit line of a bill not voided credited it (its days are in the line's detail;
+  voiding the bill makes them due again, on the reissue). One credit line per month, naming it and its days.
+  The month of leaving has no next bill: its meal credit is a refund (refunds, RefundKind.meals).
 - Hourly care (计时托) is billed per started hour of each day's stay in M (61 minutes = 2 hours), temporary
   care (临时托) per booked day in M; their meals per attended day in M. Bill these at the end of the month.
   A day still without a departure time is left out; once it has one, a **supplementary bill** for M charges
@@ -206,12 +210,12 @@ class BillInputs:
     stays: Sequence[Stay] = ()  # attended days in the month
     booked_days: Sequence[date] = ()  # 临时托 bookings in the month, not cancelled
     first_bill: bool = False
-    # Meal credit for the previous month: its service days inside the contract, the days attended,
-    # and whether it was billed with meals at all (no credit for meals never charged).
-    previous_service_days: Sequence[date] = ()
-    previous_attended: frozenset[date] = frozenset()
-    previous_meals_billed: bool = False
-    previous_refunded: frozenset[date] = frozenset()  # days whose meals a meal refund already gave back
+    # Meal credit (module docstring): the service days that bills not voided charged meals for in advance
+    # (no credit for meals never charged), the days attended, and the days already given back.
+    meal_billed_days: Sequence[date] = ()
+    attended_days: frozenset[date] = frozenset()
+    meals_refunded: frozenset[date] = frozenset()  # a meal refund (RefundKind.meals) not voided gave them back
+    meals_credited: frozenset[date] = frozenset()  # a credit line of a bill not voided credited them
     today: date | None = None  # the day the bill is made: later days cannot be known as not attended yet
     # Hourly care: days whose hours a bill not voided already charged, and the bill a supplement adds to.
     hours_billed_days: frozenset[date] = frozenset()
@@ -311,9 +315,7 @@ def _month_lines(inputs: BillInputs, lines: list[LineDraft], covered: list[date]
         if inputs.care_fee_unit is FeeUnit.month:
             lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(covered), meal, len(covered) * meal,
                                    detail=_detail(PERIOD_DETAIL, **span)))
-            credit = _meal_credit(inputs)
-            if credit is not None:
-                lines.append(credit)
+            lines += _meal_credits(inputs)
         else:
             attended = sorted({stay.on_date for stay in inputs.stays if first <= stay.on_date <= last})
             lines.append(LineDraft(LineKind.meal_fee, _span(first, last), len(attended), meal, len(attended) * meal,
@@ -346,19 +348,45 @@ def _hourly_line(inputs: BillInputs, draft: BillDraft, first: date, last: date) 
                      detail=detail)
 
 
-def _meal_credit(inputs: BillInputs) -> LineDraft | None:
-    """Last month's scheduled days not attended (passed, not refunded already) at the meal fee, negative."""
-    if not (inputs.refund_meals_not_attended and inputs.previous_meals_billed):
-        return None
-    missed = [day for day in inputs.previous_service_days
-              if day not in inputs.previous_attended and day not in inputs.previous_refunded
-              and (inputs.today is None or day < inputs.today)]
-    if not missed:
-        return None
+def meal_credit_days(inputs: BillInputs) -> list[date]:
+    """The meal-billed service days before the billed month that the child missed, that have passed by
+    `inputs.today` and that no meal refund or live credit line gave back yet: the days this bill credits."""
+    if not inputs.refund_meals_not_attended:
+        return []
+    return sorted({day for day in inputs.meal_billed_days
+                   if day < inputs.month and (inputs.today is None or day < inputs.today)
+                   and day not in inputs.attended_days and day not in inputs.meals_refunded
+                   and day not in inputs.meals_credited})
+
+
+def _meal_credits(inputs: BillInputs) -> list[LineDraft]:
+    """One negative line at the meal fee per month with days to credit, oldest month first."""
+    by_month: dict[date, list[date]] = {}
+    for day in meal_credit_days(inputs):
+        by_month.setdefault(month_start(day), []).append(day)
     meal = inputs.meal_fee_per_day_fen
-    previous = add_months(inputs.month, -1).strftime("%Y-%m")
-    return LineDraft(LineKind.meal_credit, previous, len(missed), -meal, -len(missed) * meal,
-                     detail=_detail(CREDIT_DETAIL, month=previous, dates=[day.isoformat() for day in missed]))
+    lines = []
+    for month, days in by_month.items():
+        name = month.strftime("%Y-%m")
+        lines.append(LineDraft(LineKind.meal_credit, name, len(days), -meal, -len(days) * meal,
+                               detail=_detail(CREDIT_DETAIL, month=name, dates=[day.isoformat() for day in days])))
+    return lines
+
+
+def meals_in_advance(detail: dict | None) -> bool:
+    """Whether a meal fee line charged its period's service days in advance (monthly care), not the days
+    attended (hourly and temporary care: nothing to credit). A line that does not say is taken as in advance."""
+    return (detail or {}).get("message") != ATTENDED_DETAIL
+
+
+def credited_days(detail: dict | None, period_start: date) -> set[date]:
+    """The days a meal credit line credited (`dates` of its detail); a line that does not say credited the
+    whole month before its bill's month (the rule when it was issued)."""
+    dates = line_dates(detail)
+    if dates is not None:
+        return set(dates)
+    previous = add_months(month_start(period_start), -1)
+    return {previous + timedelta(days=offset) for offset in range((month_end(previous) - previous).days + 1)}
 
 
 def total_problems(draft: BillDraft) -> dict:

@@ -335,13 +335,24 @@ class _Billing:
     meal_refunded: frozenset[date]  # days a meal refund already gave back
 
 
+def _meal_bills(bills: Sequence[Bill], lines: dict[int, list[BillLine]]) -> list[Bill]:
+    """The bills that charged meals in advance: their periods' missed days are credited later."""
+    return [bill for bill in bills if any(line.kind is LineKind.meal_fee and rules.meals_in_advance(line.detail)
+                                          for line in lines[bill.id])]
+
+
 def _billing(session: Session, contract: Contract, first_month: date, last_day: date) -> _Billing:
-    previous = rules.add_months(first_month, -1)
+    """Loaded in a fixed number of queries. Attendance, the calendar and meal refunds reach back to the first
+    month billed with meals (every version of the contract): a missed day is credited whenever it was."""
     enrolment = session.get(Enrolment, contract.enrolment_id)
     ids = family_ids(session, contract)
     live = [bill for bill in bills_of(session, ids) if bill.voided_at is None]
+    lines = lines_of(session, [bill.id for bill in live])
+    meal_bills = _meal_bills(live, lines)
+    earliest = min([rules.add_months(first_month, -1)] + [bill.period_start for bill in meal_bills])
+    latest = max([last_day] + [bill.period_end for bill in meal_bills])
     stays = session.exec(
-        select(Attendance).where(Attendance.child_id == contract.child_id, Attendance.on_date >= previous,
+        select(Attendance).where(Attendance.child_id == contract.child_id, Attendance.on_date >= earliest,
                                  Attendance.on_date <= last_day)
     ).all()
     booked = session.exec(
@@ -355,14 +366,14 @@ def _billing(session: Session, contract: Contract, first_month: date, last_day: 
     meal_refunds = session.exec(
         select(Refund).where(col(Refund.contract_id).in_(ids), Refund.kind == RefundKind.meals,
                              col(Refund.voided_at).is_(None), Refund.period_start <= last_day,
-                             Refund.period_end >= previous)
+                             Refund.period_end >= earliest)
     ).all()
     refunded = set()
     for refund in meal_refunds:
         refunded |= rules.refund_days(refund.days, refund.period_start, refund.period_end)
     return _Billing(
-        schedule=enrolment.schedule_days if enrolment else "12345", calendar=load_calendar(session, previous, last_day),
-        live=live, lines=lines_of(session, [bill.id for bill in live]), stays=list(stays), booked=list(booked),
+        schedule=enrolment.schedule_days if enrolment else "12345", calendar=load_calendar(session, earliest, latest),
+        live=live, lines=lines, stays=list(stays), booked=list(booked),
         charges=list(charges), meal_refunded=frozenset(refunded),
     )
 
@@ -380,21 +391,32 @@ def _hours_billed(billing: _Billing, first: date, last: date) -> frozenset[date]
     return frozenset(day for day in days if first <= day <= last)
 
 
-def _meals_billed(billing: _Billing, month: date) -> bool:
-    """Whether a live bill for `month` charged meals (no credit for meals never charged)."""
-    following = rules.add_months(month, 1)
-    return any(month <= bill.period_start < following and line.kind is LineKind.meal_fee
-               for bill in billing.live for line in billing.lines[bill.id])
+@dataclass(frozen=True)
+class _Meals:
+    """Days charged meals in advance, and days credited, by the live bills and the run's drafts so far."""
+
+    billed: list[date]
+    credited: frozenset[date]
+
+
+def _meals(billing: _Billing, drafts: Sequence[rules.BillDraft]) -> _Meals:
+    """The live bills' and the earlier drafts' meals: a draft of a run is issued with the bills before it."""
+    bills = [(bill.period_start, bill.period_end, billing.lines[bill.id]) for bill in billing.live]
+    bills += [(draft.period_start, draft.period_end, draft.lines) for draft in drafts]
+    billed: set[date] = set()
+    credited: set[date] = set()
+    for period_start, period_end, lines in bills:
+        for line in lines:
+            if line.kind is LineKind.meal_fee and rules.meals_in_advance(line.detail):
+                billed.update(service_days(billing.schedule, period_start, period_end, billing.calendar))
+            elif line.kind is LineKind.meal_credit:
+                credited |= rules.credited_days(line.detail, period_start)
+    return _Meals(sorted(billed), frozenset(credited))
 
 
 def _month_inputs(contract: Contract, data: BillForm, billing: _Billing, month: date, end: date, today: date, *,
-                  first_bill: bool, previous_meals_billed: bool, position: int,
-                  supplements: Bill | None) -> rules.BillInputs:
+                  first_bill: bool, meals: _Meals, position: int, supplements: Bill | None) -> rules.BillInputs:
     first, last = month, rules.month_end(month)
-    previous = rules.add_months(month, -1)
-    previous_period = rules.bill_period(previous, contract.start_date, end)
-    previous_days = (service_days(billing.schedule, previous_period[0], previous_period[1], billing.calendar)
-                     if previous_period else [])
     return rules.BillInputs(
         month=month,
         care_type=contract.care_type,
@@ -411,10 +433,10 @@ def _month_inputs(contract: Contract, data: BillForm, billing: _Billing, month: 
                if first <= stay.on_date <= last],
         booked_days=[day for day in billing.booked if first <= day <= last],
         first_bill=first_bill,
-        previous_service_days=previous_days,
-        previous_attended=frozenset(stay.on_date for stay in billing.stays if previous <= stay.on_date < first),
-        previous_meals_billed=previous_meals_billed,
-        previous_refunded=billing.meal_refunded,
+        meal_billed_days=meals.billed,
+        attended_days=frozenset(stay.on_date for stay in billing.stays if stay.on_date < first),
+        meals_refunded=billing.meal_refunded,
+        meals_credited=meals.credited,
         today=today,
         hours_billed_days=_hours_billed(billing, first, last),
         supplements=supplements.number if supplements is not None else None,
@@ -483,12 +505,10 @@ def preview(session: Session, contract: Contract, data: BillForm, today: date, p
             return BillPreview(contract, data.month, [], refusals, [])
 
     drafts = []
-    meals_billed = _meals_billed(billing, rules.add_months(months[0], -1))
     for position, month in enumerate(months):
         inputs = _month_inputs(contract, data, billing, month, end, today, position=position, supplements=supplements,
-                               first_bill=not billing.live and position == 0, previous_meals_billed=meals_billed)
+                               first_bill=not billing.live and position == 0, meals=_meals(billing, drafts))
         drafts.append(rules.bill_lines(inputs))
-        meals_billed = any(line.kind is LineKind.meal_fee for line in drafts[-1].lines)
     if supplements is not None and not drafts[0].lines[0].quantity:
         refusals["month"] = Decision(Mode.block, rules.ALREADY_BILLED,
                                      {"number": supplements.number, "month": data.month.strftime("%Y-%m")})

@@ -12,8 +12,6 @@ Semesters (学期) for the meal account: autumn = September to February (named b
 "2025-autumn"), spring = March to August ("2026-spring").
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -32,7 +30,7 @@ from nursery_ops.billing.models import (
     Refund,
     RefundKind,
 )
-from nursery_ops.billing.rules import allocate, contract_end, line_dates, refund_days, round_half_up
+from nursery_ops.billing.rules import allocate, contract_end, credited_days, line_dates, refund_days, round_half_up
 from nursery_ops.billing.service import bills_of, family_ids, lines_of, lock_contract, paid_fen
 from nursery_ops.children.models import Child
 from nursery_ops.clock import utcnow
@@ -49,6 +47,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
 from nursery_ops.money import shown_message, shown_params
+from nursery_ops.spreadsheet import csv_text
 from nursery_ops.policy import Decision, Mode
 from nursery_ops.refunds import rules
 from nursery_ops.refunds.forms import PaidForm, RefundForm, SpendingForm, damage_rows
@@ -183,11 +182,8 @@ def _billed(session: Session, contract: Contract) -> Billed:
             meals.append(rules.BilledMeals(bill.number, bill.period_start, bill.period_end,
                                            line.unit_fen if line.quantity else contract.meal_fee_per_day_fen))
         for line in kinds.get(LineKind.meal_credit, []):
-            previous = _month_before(bill.period_start)
-            # A credit line that does not list its days credited the whole month before.
-            days = line_dates(line.detail) or [previous + timedelta(days=n) for n in range(31)
-                                               if (previous + timedelta(days=n)).month == previous.month]
-            credited.update({day: bill.number for day in days})
+            # Any earlier month's days, carried over when its next bill went out before they passed.
+            credited.update({day: bill.number for day in sorted(credited_days(line.detail, bill.period_start))})
         deposit = sum(line.amount_fen for line in kinds.get(LineKind.deposit, []))
         if deposit:
             deposits.append(rules.BilledDeposit(bill.number, deposit, share))
@@ -532,16 +528,13 @@ def fen_text(fen: int) -> str:
 
 
 def meal_account_csv(account: MealAccount, gettext) -> str:
-    """The account as CSV with a BOM, so Excel opens the Chinese headings correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([gettext("Month"), gettext("Meal income"), gettext("Food spending"), gettext("Surplus / deficit")])
-    for row in account.months:
-        writer.writerow([row.month.strftime("%Y-%m"), fen_text(row.income_fen), fen_text(row.spending_fen),
-                         fen_text(row.surplus_fen)])
-    writer.writerow([gettext("Semester"), fen_text(account.income_fen), fen_text(account.spending_fen),
-                     fen_text(account.surplus_fen)])
-    return "\ufeff" + out.getvalue()
+    """The account as CSV for a spreadsheet (UTF-8 with a BOM)."""
+    rows = [[gettext("Month"), gettext("Meal income"), gettext("Food spending"), gettext("Surplus / deficit")]]
+    rows += [[row.month.strftime("%Y-%m"), fen_text(row.income_fen), fen_text(row.spending_fen), fen_text(row.surplus_fen)]
+             for row in account.months]
+    rows.append([gettext("Semester"), fen_text(account.income_fen), fen_text(account.spending_fen),
+                 fen_text(account.surplus_fen)])
+    return csv_text(rows)
 
 
 def off_percent(account: MealAccount) -> Fraction | None:
@@ -603,8 +596,3 @@ def void_spending(session: Session, me: CurrentPerson, spending_id: int, reason:
     audit.void(session, me.person.id, row, "meal_spending_voided", reason, utcnow())
     session.commit()
     return row
-
-
-def _month_before(day: date) -> date:
-    """The first day of the month before `day`'s month."""
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)

@@ -26,6 +26,7 @@ def bill_inputs(draw):
     unit = draw(st.sampled_from(list(FeeUnit)))
     care_type = {FeeUnit.month: CareType.full_day, FeeUnit.hour: CareType.hourly, FeeUnit.day: CareType.temporary}[unit]
     days = [month + timedelta(days=n) for n in range(last.day)]
+    earlier = [month - timedelta(days=n) for n in range(1, 62)]  # the two months before: meals credited later
     schedule = draw(schedules)
     closed = draw(st.sets(st.sampled_from(days), max_size=5))
     calendar = Calendar(closed={day: False for day in closed})
@@ -39,8 +40,9 @@ def bill_inputs(draw):
         deposit_fen=draw(fen), refund_meals_not_attended=draw(st.booleans()), contract_start=start, contract_end=end,
         month_service_days=service_days(schedule, month, last, calendar), charges=charges, stays=stays,
         booked_days=draw(st.lists(st.sampled_from(days), max_size=8)), first_bill=draw(st.booleans()),
-        previous_service_days=draw(st.lists(st.sampled_from(days), max_size=5)),
-        previous_meals_billed=draw(st.booleans()), discount_fen=draw(fen), discount_reason="x",
+        meal_billed_days=draw(st.lists(st.sampled_from(earlier), max_size=8)),
+        attended_days=frozenset(draw(st.sets(st.sampled_from(earlier), max_size=5))),
+        today=draw(st.none() | st.sampled_from(earlier + days)), discount_fen=draw(fen), discount_reason="x",
         adjustment_fen=draw(st.integers(-1_000_000, 1_000_000)), adjustment_reason="y",
     )
 

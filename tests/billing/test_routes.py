@@ -1,6 +1,6 @@
 """Bills, payments, receipts and the money report over HTTP: who may, what is saved, what is refused (nothing saved)."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -20,6 +20,7 @@ from nursery_ops.billing.models import (
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts.models import ChargeUnit, ContractCharge, ContractStatus
 from nursery_ops.enrolment.models import Enrolment
+from nursery_ops.settings import get_settings
 from tests import factories as f
 
 TODAY = local_today()
@@ -482,6 +483,108 @@ def test_meals_a_meal_refund_gave_back_are_not_credited_on_the_next_bill(client_
     credit = session.exec(select(BillLine).where(BillLine.bill_id == bill.id, BillLine.kind == LineKind.meal_credit)).one()
     assert (credit.quantity, credit.amount_fen) == (len(weekdays) - 3, -(len(weekdays) - 3) * 2000)
     assert credit.detail["params"]["dates"] == [day.isoformat() for day in weekdays[3:]]
+
+
+# Missed days of November 2026 (all weekdays): Fri 20, Tue 24, Wed 25, Fri 27; and Thu 3 December.
+NOV_MISSED = [date(2026, 11, 20), date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 27)]
+DEC_MISSED = [date(2026, 12, 3)]
+
+
+@pytest.fixture
+def november(session, world):
+    """Child X's contract from 1 November 2026, attending every weekday from November to January but the missed."""
+    world.contract = signed_contract(session, world, start_date=date(2026, 11, 1))
+    for day in (date(2026, 11, 1) + timedelta(days=n) for n in range(92)):
+        if day.isoweekday() <= 5 and day not in NOV_MISSED + DEC_MISSED:
+            at = datetime.combine(day, time(8, 0), tzinfo=get_settings().zone)
+            session.add(Attendance(child_id=world.child_x.id, room_id=world.room_a.id, on_date=day, check_in_at=at,
+                                   check_out_at=at + timedelta(hours=9), brought_by="王妈妈",
+                                   checked_in_by_id=world.director.id))
+    session.commit()
+    return world
+
+
+def bill_on(client_for, world, morning_clock, on: date, month: str, **extra) -> int:
+    """Issue the month's bill as the director on `on` (10:30 local): the new bill's id."""
+    morning_clock.move_to(datetime.combine(on, time(10, 30), tzinfo=get_settings().zone))
+    response = issue(client_for(world.director), world, month, **extra)
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[-1])
+
+
+def credited(session, bill_id: int) -> dict[str, list[str]]:
+    fresh(session)
+    return {line.description: line.detail["params"]["dates"] for line in session.exec(
+        select(BillLine).where(BillLine.bill_id == bill_id, BillLine.kind == LineKind.meal_credit)
+        .order_by(BillLine.position)).all()}
+
+
+def isos(days) -> list[str]:
+    return [day.isoformat() for day in days]
+
+
+def test_missed_days_after_an_early_bill_are_credited_on_the_next_bill_whatever_month_it_is_for(
+        client_for, november, session, morning_clock):
+    bill_on(client_for, november, morning_clock, date(2026, 10, 28), "2026-11")
+    december = bill_on(client_for, november, morning_clock, date(2026, 11, 25), "2026-12")
+    # made on the 25th: the 25th and 27th had not passed
+    assert credited(session, december) == {"2026-11": isos(NOV_MISSED[:2])}
+    january = bill_on(client_for, november, morning_clock, date(2026, 12, 28), "2027-01")
+    assert credited(session, january) == {"2026-11": isos(NOV_MISSED[2:]), "2026-12": isos(DEC_MISSED)}
+    assert session.get(Bill, january).total_fen == 280000 + 21 * 2000 - 3 * 2000  # January: 21 weekdays
+    page = client_for(november.director).get(f"/bills/{january}")
+    assert "Meals of days not attended, credited" in page.text
+    assert "2026-11, days not attended: 11/25/26, 11/27/26" in page.text
+    assert "2026-12, days not attended: 12/3/26" in page.text
+
+
+def test_a_voided_bills_meal_credit_is_credited_again_and_a_meal_refund_is_not(client_for, november, session,
+                                                                               morning_clock):
+    bill_on(client_for, november, morning_clock, date(2026, 10, 28), "2026-11")
+    december = bill_on(client_for, november, morning_clock, date(2026, 11, 25), "2026-12")
+    # 25 November given back by a meal refund before the next bill
+    session.add(Refund(contract_id=november.contract.id, child_id=november.child_x.id, kind=RefundKind.meals,
+                       period_start=date(2026, 11, 25), period_end=date(2026, 11, 25), amount_fen=2000,
+                       days=["2026-11-25"], requested_on=date(2026, 11, 30), due_on=date(2026, 12, 15),
+                       recorded_by_id=november.director.id))
+    session.commit()
+    morning_clock.move_to(datetime.combine(date(2026, 12, 1), time(10, 30), tzinfo=get_settings().zone))
+    client = client_for(november.director)
+    assert client.post(f"/bills/{december}/void", {"reason": "伙食费天数有误"}).status_code == 303
+    reissue = bill_on(client_for, november, morning_clock, date(2026, 12, 1), "2026-12", replaces_id=str(december))
+    # the voided bill's 20th and 24th again, the 27th now passed; the refunded 25th not
+    assert credited(session, reissue) == {"2026-11": isos([NOV_MISSED[0], NOV_MISSED[1], NOV_MISSED[3]])}
+    january = bill_on(client_for, november, morning_clock, date(2026, 12, 28), "2027-01")
+    assert credited(session, january) == {"2026-12": isos(DEC_MISSED)}
+
+
+def test_bills_issued_together_credit_each_missed_day_once_between_them(client_for, november, session,
+                                                                        morning_clock):
+    bill_on(client_for, november, morning_clock, date(2026, 10, 28), "2026-11")
+    morning_clock.move_to(datetime.combine(date(2026, 11, 25), time(10, 30), tzinfo=get_settings().zone))
+    assert issue(client_for(november.director), november, "2026-12", months="2").status_code == 303
+    fresh(session)
+    december, january = session.exec(select(Bill.id).where(Bill.period_start >= date(2026, 12, 1))
+                                      .order_by(Bill.period_start)).all()
+    assert credited(session, december) == {"2026-11": isos(NOV_MISSED[:2])}
+    assert credited(session, january) == {}  # the rest of November had not passed either
+    february = bill_on(client_for, november, morning_clock, date(2027, 1, 28), "2027-02")
+    assert credited(session, february) == {"2026-11": isos(NOV_MISSED[2:]), "2026-12": isos(DEC_MISSED)}
+
+
+def test_the_bill_preview_takes_the_same_number_of_queries_after_more_months_billed(client_for, november, session,
+                                                                                    morning_clock, queries):
+    bill_on(client_for, november, morning_clock, date(2026, 10, 28), "2026-11")
+    url = f"{new_bill_url(november)}?month=2026-12"
+    client = client_for(november.director)
+    with queries:
+        assert client.get(url).status_code == 200
+    one_month = queries.count
+    bill_on(client_for, november, morning_clock, date(2026, 11, 25), "2026-12")
+    client = client_for(november.director)
+    with queries:
+        assert client.get(f"{new_bill_url(november)}?month=2027-01").status_code == 200
+    assert queries.count == one_month
 
 
 def test_a_void_reason_of_only_spaces_is_refused_for_bills_and_payments(client_for, billed, session):

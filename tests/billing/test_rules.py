@@ -151,10 +151,16 @@ def test_temporary_care_charges_each_booked_day_in_the_period():
     assert draft.lines[0].description == "11/12, 11/13, 11/20"
 
 
-# ---- meal credit for last month's absences
+# ---- meal credit for missed days of months billed with meals
 
 
 OCTOBER_DAYS = weekdays(date(2026, 10, 1), date(2026, 10, 31))  # 22
+
+
+def credits(draft: rules.BillDraft) -> dict[str, list[date]]:
+    """Credit lines as month → days credited."""
+    return {line.description: [date.fromisoformat(day) for day in line.detail["params"]["dates"]]
+            for line in draft.lines if line.kind is LineKind.meal_credit}
 
 
 @pytest.mark.parametrize(("refund_meals", "billed", "attended", "credit"), [
@@ -167,20 +173,21 @@ OCTOBER_DAYS = weekdays(date(2026, 10, 1), date(2026, 10, 31))  # 22
 def test_the_bill_credits_meals_of_last_months_scheduled_days_not_attended(refund_meals, billed, attended, credit):
     draft = rules.bill_lines(inputs(
         date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), refund_meals_not_attended=refund_meals,
-        previous_service_days=OCTOBER_DAYS, previous_attended=frozenset(attended), previous_meals_billed=billed,
+        meal_billed_days=OCTOBER_DAYS if billed else (), attended_days=frozenset(attended),
     ))
     assert amounts(draft).get(LineKind.meal_credit) == credit
     if credit:
         line = draft.lines[-1]
         assert (line.quantity, line.unit_fen, line.description) == (-credit // MEAL, -MEAL, "2026-10")
+        assert line.detail["message"] == rules.CREDIT_DETAIL and line.detail["params"]["month"] == "2026-10"
 
 
 def test_meals_a_meal_refund_gave_back_are_not_credited_again():
     # 5 and 6 October missed; a meal refund (RefundKind.meals) already gave back the 5th
     attended = frozenset(OCTOBER_DAYS) - {date(2026, 10, 5), date(2026, 10, 6)}
     draft = rules.bill_lines(inputs(
-        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), previous_service_days=OCTOBER_DAYS,
-        previous_attended=attended, previous_meals_billed=True, previous_refunded=frozenset({date(2026, 10, 5)}),
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), meal_billed_days=OCTOBER_DAYS,
+        attended_days=attended, meals_refunded=frozenset({date(2026, 10, 5)}),
     ))
     credit = draft.lines[-1]
     assert (credit.kind, credit.quantity, credit.amount_fen) == (LineKind.meal_credit, 1, -MEAL)
@@ -190,11 +197,94 @@ def test_meals_a_meal_refund_gave_back_are_not_credited_again():
 def test_only_days_that_have_passed_are_credited_when_the_bill_goes_out_in_advance():
     # November's bill made on Tue 20 October: 20–30 October have not happened, they are not "missed"
     draft = rules.bill_lines(inputs(
-        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), previous_service_days=OCTOBER_DAYS,
-        previous_attended=frozenset(), previous_meals_billed=True, today=date(2026, 10, 20),
+        date(2026, 11, 1), date(2026, 9, 1), date(2027, 6, 30), meal_billed_days=OCTOBER_DAYS,
+        today=date(2026, 10, 20),
     ))
     # 1–19 October: 13 weekdays (1, 2, 5–9, 12–16, 19)
     assert amounts(draft)[LineKind.meal_credit] == -13 * MEAL
+
+
+# November 2026: 21 weekdays (Mon 2 – Mon 30); December 2026: 23 weekdays (Tue 1 – Thu 31).
+NOVEMBER_DAYS = weekdays(date(2026, 11, 1), date(2026, 11, 30))
+DECEMBER_DAYS = weekdays(date(2026, 12, 1), date(2026, 12, 31))
+# Missed (all weekdays): Fri 20, Tue 24, Wed 25, Fri 27 November; Thu 3 December.
+MISSED = {date(2026, 11, 20), date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 27), date(2026, 12, 3)}
+NOV, DEC, JAN = date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)
+
+
+def nov(*days: int) -> list[date]:
+    return [date(2026, 11, day) for day in days]
+
+
+@pytest.mark.parametrize(("month", "today", "billed", "refunded", "credited", "expected"), [
+    # December's bill made on Wed 25 November: November's missed days up to the 24th (the 25th is not over)
+    (DEC, date(2026, 11, 25), NOVEMBER_DAYS, set(), set(), {"2026-11": nov(20, 24)}),
+    # ... made on Thu 26 November: the 25th has passed; the 27th has not happened
+    (DEC, date(2026, 11, 26), NOVEMBER_DAYS, set(), set(), {"2026-11": nov(20, 24, 25)}),
+    # January's bill on Mon 28 December, after December's bill credited the 20th and 24th: November's
+    # 25th and 27th carried over, plus December's 3rd, one line per month
+    (JAN, date(2026, 12, 28), NOVEMBER_DAYS + DECEMBER_DAYS, set(), set(nov(20, 24)),
+     {"2026-11": nov(25, 27), "2026-12": [date(2026, 12, 3)]}),
+    # ... when a meal refund already gave back 25 November
+    (JAN, date(2026, 12, 28), NOVEMBER_DAYS + DECEMBER_DAYS, set(nov(25)), set(nov(20, 24)),
+     {"2026-11": nov(27), "2026-12": [date(2026, 12, 3)]}),
+    # ... when December's bill was voided (its credit of the 20th and 24th no longer stands) and not reissued:
+    # December was not billed with meals, November's missed days are all due
+    (JAN, date(2026, 12, 28), NOVEMBER_DAYS, set(), set(), {"2026-11": nov(20, 24, 25, 27)}),
+    # December's bill voided on 1 December and reissued: the reissue credits every missed November day
+    (DEC, date(2026, 12, 1), NOVEMBER_DAYS, set(), set(), {"2026-11": nov(20, 24, 25, 27)}),
+    # the bill of a month never credits the days of its own month or later
+    (DEC, date(2026, 12, 28), NOVEMBER_DAYS + DECEMBER_DAYS, set(), set(nov(20, 24, 25, 27)), {}),
+    # everything credited already: no line at all
+    (JAN, date(2027, 1, 5), NOVEMBER_DAYS + DECEMBER_DAYS, set(), MISSED, {}),
+])
+def test_each_missed_day_is_credited_once_on_the_first_bill_made_after_it_passed(month, today, billed, refunded,
+                                                                                credited, expected):
+    attended = frozenset(set(NOVEMBER_DAYS + DECEMBER_DAYS) - MISSED)
+    draft = rules.bill_lines(inputs(
+        month, date(2026, 11, 1), date(2027, 6, 30), meal_billed_days=billed, attended_days=attended,
+        meals_refunded=frozenset(refunded), meals_credited=frozenset(credited), today=today,
+    ))
+    assert credits(draft) == expected
+    credit_fen = sum(line.amount_fen for line in draft.lines if line.kind is LineKind.meal_credit)
+    assert credit_fen == -sum(len(days) for days in expected.values()) * MEAL
+
+
+def test_the_bills_for_december_and_january_credit_every_missed_november_day_exactly_once():
+    attended = frozenset(set(NOVEMBER_DAYS + DECEMBER_DAYS) - MISSED)
+    december = rules.bill_lines(inputs(DEC, NOV, date(2027, 6, 30), meal_billed_days=NOVEMBER_DAYS,
+                                       attended_days=attended, today=date(2026, 11, 25)))
+    credited = frozenset(day for days in credits(december).values() for day in days)
+    january = rules.bill_lines(inputs(JAN, NOV, date(2027, 6, 30), meal_billed_days=NOVEMBER_DAYS + DECEMBER_DAYS,
+                                      attended_days=attended, meals_credited=credited, today=date(2026, 12, 28)))
+    both = [day for draft in (december, january) for days in credits(draft).values() for day in days]
+    assert sorted(both) == sorted(MISSED) and len(both) == len(set(both))
+
+
+@pytest.mark.parametrize(("month", "today", "missed_month", "credited_days", "last_credited"), [
+    # away all month; the next month's bill made on the missed month's last day leaves that day out
+    (date(2027, 3, 1), date(2027, 2, 28), date(2027, 2, 1), 20, date(2027, 2, 26)),  # 28 days, ends on a Sunday
+    (date(2028, 3, 1), date(2028, 2, 29), date(2028, 2, 1), 20, date(2028, 2, 28)),  # leap year: Tue 29th not over
+    (date(2028, 3, 1), date(2028, 3, 1), date(2028, 2, 1), 21, date(2028, 2, 29)),  # ... made on 1 March: all 21
+    (date(2027, 5, 1), date(2027, 4, 30), date(2027, 4, 1), 21, date(2027, 4, 29)),  # 30 days, Fri 30th not over
+    (date(2027, 2, 1), date(2027, 2, 1), date(2027, 1, 1), 21, date(2027, 1, 29)),  # 31 days
+])
+def test_month_lengths_of_the_month_credited(month, today, missed_month, credited_days, last_credited):
+    days = weekdays(missed_month, rules.month_end(missed_month))
+    draft = rules.bill_lines(inputs(month, date(2026, 9, 1), date(2028, 8, 31), meal_billed_days=days, today=today))
+    line = next(line for line in draft.lines if line.kind is LineKind.meal_credit)
+    assert (line.quantity, line.amount_fen) == (credited_days, -credited_days * MEAL)
+    assert line.detail["params"]["dates"][-1] == last_credited.isoformat()
+
+
+@pytest.mark.parametrize(("detail", "period_start", "days"), [
+    ({"message": rules.CREDIT_DETAIL, "params": {"month": "2026-11", "dates": ["2026-11-25", "2026-11-27"]}},
+     date(2027, 1, 1), {date(2026, 11, 25), date(2026, 11, 27)}),
+    (None, date(2027, 3, 1), {date(2027, 2, 1) + timedelta(days=n) for n in range(28)}),  # an older line: all of M − 1
+    (None, date(2027, 1, 1), {date(2026, 12, 1) + timedelta(days=n) for n in range(31)}),
+])
+def test_a_credit_line_credited_the_days_its_detail_lists(detail, period_start, days):
+    assert rules.credited_days(detail, period_start) == days
 
 
 # ---- a supplementary bill for hourly days finished after the month's bill

@@ -11,13 +11,16 @@ from sqlmodel import select
 from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance
 from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.service import CurrentPerson, load_session, start_session
+from nursery_ops.billing import rules
 from nursery_ops.billing.models import (
+    BillLine,
     LineKind,
     MealSpending,
     PaymentMethod,
     Refund,
     RefundKind,
 )
+from nursery_ops.contracts.calendar import Calendar, service_days
 from nursery_ops.contracts.models import CalendarDay, CalendarDayKind
 from nursery_ops.forms import Refused
 from nursery_ops.policy import load_policy
@@ -147,6 +150,37 @@ def test_missed_meals_already_credited_on_the_next_months_bill_are_not_refunded_
                                  form(period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)), TODAY)
     assert proposal.calculation.amount_fen == 0
     assert any(line.params.get("bill") == credit.number for line in proposal.calculation.trace)
+
+
+def credit_bill(session, money, world, month: date, days: list[date], sequence: int):
+    """A bill for `month` with a meal credit line listing `days` (as billing writes it)."""
+    bill = f.make_refund_bill(session, money.contract, world.director, month, rules.month_end(month),
+                              [(LineKind.meal_credit, -2000 * len(days), len(days))], sequence=sequence)
+    line = session.exec(select(BillLine).where(BillLine.bill_id == bill.id)).one()
+    line.detail = {"message": rules.CREDIT_DETAIL,
+                   "params": {"month": "2026-04", "dates": [day.isoformat() for day in days]}}
+    session.add(line)
+    return bill
+
+
+def test_missed_meals_carried_over_to_a_later_bill_are_not_refunded_and_are_once_that_bill_is_voided(
+        session, world, money, me):
+    # April was not attended at all (22 weekdays × ¥20). May's bill went out on Mon 27 April and credited
+    # 1–24 April (18 weekdays); 27–30 April (4) were carried over to June's bill.
+    april = service_days("12345", date(2026, 4, 1), date(2026, 4, 30), Calendar())
+    may = credit_bill(session, money, world, date(2026, 5, 1), [day for day in april if day.day <= 24], 91)
+    june = credit_bill(session, money, world, date(2026, 6, 1), [day for day in april if day.day >= 27], 92)
+    session.commit()
+    whole_april = form(period_start=date(2026, 4, 1), period_end=date(2026, 4, 30))
+    proposal = service.calculate(session, money.contract, RefundKind.meals, whole_april, TODAY)
+    assert proposal.calculation.amount_fen == 0
+    assert {line.params.get("bill") for line in proposal.calculation.trace} >= {may.number, june.number}
+    june.voided_at, june.voided_by_id, june.void_reason = datetime(2026, 6, 1, tzinfo=UTC), world.director.id, "重开"
+    session.add(june)
+    session.commit()
+    proposal = service.calculate(session, money.contract, RefundKind.meals, whole_april, TODAY)
+    assert proposal.calculation.amount_fen == 4 * 2000
+    assert list(proposal.calculation.days) == [day for day in april if day.day >= 27]
 
 
 def test_meals_not_in_the_future(session, world, money):
