@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from nursery_ops.billing.models import Refund, RefundKind
 from nursery_ops.children.models import ChildGuardian
-from nursery_ops.clock import local_today
+from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts.models import ContractStatus
 from nursery_ops.dailylog.models import EntryKind
 from nursery_ops.enrolment.models import Enrolment
@@ -134,11 +134,14 @@ def test_one_of_another_familys_ids_among_the_parents_own_is_still_404(world, cl
         assert parent.get(url).status_code == 404, url
 
 
+@pytest.mark.parametrize("change", [{"may_view": False}, {"active": False, "ended_at": utcnow(), "ended_reason": "离婚判决"}],
+                         ids=["may-not-view", "link-ended"])
 @pytest.mark.parametrize("route", FAMILY_PAGES, ids=[route.path for route in FAMILY_PAGES])
-def test_a_guardian_not_allowed_to_view_sees_nothing_of_that_child(world, client_for, session, families, route):
+def test_a_guardian_not_allowed_to_view_sees_nothing_of_that_child(world, client_for, session, families, route, change):
     x, _y = families
     link = session.exec(select(ChildGuardian).where(ChildGuardian.guardian_id == world.guardian_x.id)).one()
-    link.may_view = False
+    for key, value in change.items():
+        setattr(link, key, value)
     session.add(link)
     session.commit()
     assert client_for(world.parent_x).get(url_for(route, x)).status_code == 404

@@ -42,7 +42,8 @@ from nursery_ops.errors import NotFound
 from nursery_ops.growth.models import Measurement
 from nursery_ops.health.models import HealthExam, ReturnCertificate
 from nursery_ops.illness.models import Illness, MiddayCheck, Observation
-from nursery_ops.incidents.models import Incident, IncidentCategory, IncidentStaff
+from nursery_ops.incidents.models import Incident, IncidentStaff
+from nursery_ops.incidents.rules import RESTRICTED_CATEGORIES
 from nursery_ops.medication.models import MedicationAuthorisation, MedicationDose
 from nursery_ops.photos.models import Photo
 from nursery_ops.photos.service import photo_path
@@ -98,7 +99,21 @@ STAFF_ONLY_TABLES = frozenset({audit.AuditEntry})
 # Technical columns that say nothing about the child (double-submit tokens, file names on disk).
 NEVER_EXPORTED = frozenset({"form_token", "storage_name"})
 POLICE_FIELDS = frozenset({"police_reported_at", "police_station", "police_reference", "police_recorded_by_id"})
-FAMILY_HIDDEN_COLUMNS: dict[type[SQLModel], frozenset[str]] = {Incident: POLICE_FIELDS}
+# Staff working notes the family page never shows either (the checker's note at the door, the call note, the
+# director's sign-off remarks): the nursery's own notes on its work, not the child's record. An exam's notes are
+# the doctor's findings and stay.
+FAMILY_HIDDEN_COLUMNS: dict[type[SQLModel], frozenset[str]] = {
+    Incident: POLICE_FIELDS | {"sign_off_remarks"},
+    MorningCheck: frozenset({"notes"}),
+    MiddayCheck: frozenset({"notes"}),
+    Measurement: frozenset({"notes"}),
+    Attendance: frozenset({"check_in_override_reason"}),
+    Absence: frozenset({"call_note"}),
+}
+
+# Care and health rows the family copy leaves out once voided, as the family page does: a voided entry is most often
+# one recorded for the wrong child, so its words may be another child's. Money voids stay: they explain the balance.
+FAMILY_UNVOIDED = (LogEntry, Illness, MedicationDose, Measurement, HealthExam, ReturnCertificate)
 
 
 def _standing_photo_entry():
@@ -112,8 +127,9 @@ def _standing_photo_entry():
 
 def family_filters() -> dict[type[SQLModel], list]:
     """Row filters of the family's copy, applied wherever the table is read (also as a link's source)."""
-    return {
-        Incident: [Incident.category != IncidentCategory.suspected_abuse],
+    filters = {model: [model.voided_at.is_(None)] for model in FAMILY_UNVOIDED}
+    return filters | {
+        Incident: [Incident.category.not_in(list(RESTRICTED_CATEGORIES))],
         ChildGuardian: [ChildGuardian.active.is_(True)],
         PhotoTag: [_standing_photo_entry()],
     }
@@ -142,6 +158,10 @@ class ChildRecord:
     @property
     def is_family(self) -> bool:
         return self.scope == FAMILY
+
+    def shows(self, table: str, column: str) -> bool:
+        """Whether this copy carries the column (the printable page asks before printing a note)."""
+        return column not in hidden_columns(MODELS_BY_TABLE[table], self.scope)
 
     def by_id(self, table: str) -> dict[int, SQLModel]:
         return {row.id: row for row in self.rows(table)}

@@ -13,7 +13,6 @@ from datetime import date
 from sqlalchemy import and_, func, union
 from sqlmodel import Session, col, select
 
-from nursery_ops.attendance.forms import CHECK_ITEMS
 from nursery_ops.attendance.models import Absence, Attendance, MorningCheck, PickupDelegate
 from nursery_ops.billing.service import ContractMoney, contract_money
 from nursery_ops.children.access import guardian_child_ids
@@ -25,6 +24,7 @@ from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.enrolment.rules import schedule_days
 from nursery_ops.errors import NotFound
 from nursery_ops.family import rules
+from nursery_ops.family.labels import CHECK_ITEMS
 from nursery_ops.growth.service import GrowthLine, growth_lines
 from nursery_ops.health.models import HealthExam, ReturnCertificate
 from nursery_ops.health.rules import Due
@@ -67,6 +67,7 @@ class ChildCard:
     room: Room | None = None
     guardians: list[tuple[ChildGuardian, Guardian]] = field(default_factory=list)
     trusted_adults: list[TrustedAdult] = field(default_factory=list)
+    left_on: date | None = None  # the last day of the latest place, for a child who has left the nursery
 
     @property
     def care_label(self) -> str | None:
@@ -95,15 +96,26 @@ def family_cards(session: Session, guardian_id: int | None, today: date) -> list
         return []
     rows = session.exec(
         select(Child, Enrolment, Room)
-        .outerjoin(Enrolment, (Enrolment.child_id == Child.id) & (Enrolment.status != EnrolmentStatus.withdrawn))
+        .outerjoin(Enrolment, Enrolment.child_id == Child.id)
         .outerjoin(Room, Room.id == Enrolment.room_id)
         .where(col(Child.id).in_(child_ids))
-        .order_by(Child.birth_date, Child.id)
+        .order_by(Child.birth_date, Child.id, Enrolment.start_date, Enrolment.id)
     ).all()
-    cards = {
-        child.id: ChildCard(child, completed_months(child.birth_date, today) if today >= child.birth_date else 0, enrolment, room)
-        for child, enrolment, room in rows
-    }
+    cards: dict[int, ChildCard] = {}
+    for child, enrolment, room in rows:
+        card = cards.setdefault(
+            child.id, ChildCard(child, completed_months(child.birth_date, today) if today >= child.birth_date else 0)
+        )
+        if enrolment is None:
+            continue
+        if enrolment.status == EnrolmentStatus.withdrawn:
+            # A child who left stays on the family page: their past days are still the family's to read.
+            card.left_on = enrolment.end_date or card.left_on
+        else:
+            card.enrolment, card.room = enrolment, room
+    for card in cards.values():
+        if card.enrolment is not None:
+            card.left_on = None  # came back: the open place is what counts
     for link, guardian in session.exec(
         select(ChildGuardian, Guardian)
         .join(Guardian, Guardian.id == ChildGuardian.guardian_id)

@@ -3,7 +3,8 @@
 The demo parent (`parent`, the 周 family's mother) signs in and lands on /family. 周雨桐
 arrived this morning (nursery_ops/family/demo.py): the morning check, breakfast, an
 activity and a photo are there. She opens the photo, then the health page and the growth
-charts, then the contract. No page scrolls sideways, nothing reaches off the machine,
+charts, then the contract, then the "our data" tab with everything held about her (which
+prints as the record alone). No page scrolls sideways, nothing reaches off the machine,
 and no page has a form that changes anything.
 """
 
@@ -86,5 +87,19 @@ def test_a_parent_reads_today_opens_a_photo_health_growth_and_the_contract(page:
     page.wait_for_url(re.compile(r"/contracts/\d+$"))
     expect(page.locator("main")).to_contain_text(PHOTOGRAPHED)
     assert sideways_scroll(page) <= 0, f"{page.url} scrolls sideways"
+
+    # ---- everything held about her, as one of the child's tabs; on paper only the record
+    page.go_back()
+    page.locator("nav.family-tabs").get_by_role("link", name="Our data").click()
+    page.wait_for_url(re.compile(r"/family/children/\d+/export$"))
+    expect(page.locator('nav.family-tabs a[aria-current="page"]')).to_have_text("Our data")
+    expect(page.get_by_role("heading", name=f"Record of {PHOTOGRAPHED}", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Download everything"))).to_be_visible()
+    assert_fits_and_reads_only(page)
+    page.emulate_media(media="print")
+    expect(page.locator("nav.family-tabs")).to_be_hidden()
+    expect(page.get_by_role("link", name=re.compile("Download everything"))).to_be_hidden()
+    expect(page.locator("article.export-record")).to_be_visible()
+    page.emulate_media(media="screen")
 
     assert not problems, problems

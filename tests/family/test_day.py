@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from nursery_ops.attendance.models import AbsenceReason
+from nursery_ops.attendance.models import AbsenceReason, CheckOutcome
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.dailylog.models import Amount, EntryKind, Meal
 from nursery_ops.medication.models import DoseOutcome, MedicationDose
@@ -33,8 +33,8 @@ def test_today_shows_arrival_morning_check_and_every_kind_of_log_entry(world, cl
     today = today_of(client_for(world.parent_x).get("/family").text, world.child_x)
     assert "Arrived" in today and "08:05" in today and "brought by 王妈妈 (母亲)" in today
     assert "At the nursery now" in today
-    assert "Morning check (晨检)" in today and "36.6 °C" in today and "Admit" in today
-    assert "二看 Throat red" in today
+    assert "Morning check (晨检)" in today and "36.6 °C" in today and "All well, joined the room" in today
+    assert "Red throat" in today and "二看" not in today and "nothing unusual found" not in today
     assert "家长说昨晚咳了两声" not in today  # the staff's own note on the check stays with the staff
     for shown in ("Breakfast: ate most", "Drank 150 ml", "Slept 12:00–13:30 (1 h 30 min)", "Nappy: Wet",
                   "Mood: Happy — 和小朋友一起笑", "绘本时间：《好饿的毛毛虫》", "今天自己用勺子吃饭了"):
@@ -88,8 +88,53 @@ def test_photos_show_only_where_the_child_is_tagged(world, client_for, session):
     session.commit()
 
     today = today_of(client_for(world.parent_x).get("/family").text, world.child_x)
-    assert f'src="/photos/{together.photo_id}"' in today and "一起搭积木" in today
+    assert f'src="/photos/{together.photo_id}"' in today
     assert f"/photos/{alone.photo_id}" not in today and "小刚的画" not in today
+
+
+def test_a_photo_from_another_childs_log_shows_without_that_logs_caption(world, client_for, session):
+    classmate = f.make_child(session, "李小刚", months=19)
+    f.enrol(session, classmate, world.room_a)
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a)
+    theirs = b.photo(session, classmate, world.room_a, world.caregiver_a, tagged=[world.child_x], text="小刚第一次自己走路")
+    ours = b.photo(session, world.child_x, world.room_a, world.caregiver_a, clock=(11, 0), text="小明在搭积木")
+    session.commit()
+    parent = client_for(world.parent_x)
+
+    today = today_of(parent.get("/family").text, world.child_x)
+    assert f'src="/photos/{theirs.photo_id}"' in today and "小刚" not in today
+    assert f'src="/photos/{ours.photo_id}"' in today and "小明在搭积木" in today
+    page = parent.get(f"/family/children/{world.child_x.id}/photos/{theirs.photo_id}").text
+    assert f'src="/photos/{theirs.photo_id}"' in page and "小刚" not in page
+    assert "小明在搭积木" in parent.get(f"/family/children/{world.child_x.id}/photos/{ours.photo_id}").text
+
+
+@pytest.mark.parametrize(
+    ("outcome", "items", "shown"),
+    [
+        (CheckOutcome.admit, {}, ["All well, joined the room", "nothing unusual found"]),
+        (CheckOutcome.observe, {"poor_sleep": True}, ["Joined the room, watched more closely today", "Slept badly at home"]),
+        (CheckOutcome.send_home, {"feels_feverish": True, "rash": True},
+         ["Could not stay: sent home", "Felt warm to the touch", "Rash on the skin"]),
+    ],
+)
+def test_the_morning_check_reads_in_a_parents_words(world, client_for, session, outcome, items, shown):
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a, outcome=outcome, **items)
+    session.commit()
+    today = today_of(client_for(world.parent_x).get("/family").text, world.child_x)
+    for text in shown:
+        assert text in today, text
+    assert "Admit" not in today and "Send home" not in today
+
+
+def test_times_are_the_nurserys_local_time_not_utc(world, client_for, session):
+    # 07:45 in Shanghai is 23:45 UTC of the day before.
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a, arrived=(7, 45))
+    b.entry(session, world.child_x, world.room_a, world.caregiver_a, EntryKind.activity, clock=(8, 10), text="早操")
+    session.commit()
+    today = today_of(client_for(world.parent_x).get("/family").text, world.child_x)
+    assert "07:45" in today and ">08:10</time>" in today
+    assert "23:45" not in today and ">00:10<" not in today
 
 
 def test_a_photo_whose_entry_was_voided_is_not_shown(world, client_for, session):
@@ -187,7 +232,7 @@ def test_the_list_of_recent_days_links_each_day_with_its_times_or_absence(world,
     assert html.index(b.days_ago(2).isoformat()) < html.index(b.days_ago(3).isoformat())  # newest first
 
 
-@pytest.mark.parametrize("path", ["days", "health", "growth", "money"])
+@pytest.mark.parametrize("path", ["days", "health", "growth", "money", "export"])
 def test_a_childs_pages_link_to_each_other_and_back_to_the_family_page(world, client_for, path):
     html = client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/{path}").text
     assert f'href="/family#child-{world.child_x.id}"' in html
@@ -208,7 +253,7 @@ def test_a_tagged_photo_opens_on_its_own_page_and_any_other_photo_is_not_found(w
 
     page = parent.get(f"/family/children/{world.child_x.id}/photos/{together.photo_id}")
     assert page.status_code == 200
-    assert f'<img src="/photos/{together.photo_id}"' in page.text and "一起搭积木" in page.text
+    assert f'<img src="/photos/{together.photo_id}"' in page.text and "一起搭积木" not in page.text  # the classmate's log
     assert parent.get(f"/photos/{together.photo_id}").headers["content-type"] == "image/jpeg"
     for photo_id in (alone.photo_id, voided.photo_id):
         assert parent.get(f"/family/children/{world.child_x.id}/photos/{photo_id}").status_code == 404

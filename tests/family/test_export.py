@@ -15,11 +15,11 @@ from nursery_ops.billing.models import PaymentMethod, Refund, RefundKind
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts.models import ContractCharge
 from nursery_ops.dailylog.models import EntryKind, LogEntry, PhotoTag
-from nursery_ops.enrolment.models import RoomTransfer
+from nursery_ops.enrolment.models import EnrolmentStatus, RoomTransfer
 from nursery_ops.family import export
 from nursery_ops.health.models import ReturnCertificate
 from nursery_ops.illness.models import Illness, MiddayCheck, MiddayOutcome, Observation, Skin, Spirits
-from nursery_ops.incidents.models import IncidentCategory, IncidentStaff
+from nursery_ops.incidents.models import Incident, IncidentCategory, IncidentStaff
 from nursery_ops.medication.models import DoseOutcome, MedicationDose
 from nursery_ops.photos.models import Photo
 from nursery_ops.settings import get_settings
@@ -222,6 +222,71 @@ def test_a_photo_whose_entry_was_voided_is_left_out_of_the_family_copy(world, cl
     assert wrong.id in {entry["photo_id"] for entry in staff["photos"]}
 
 
+def test_the_family_copy_leaves_out_the_staffs_working_notes_and_the_director_copy_keeps_them(world, client_for, session, records):
+    incident = session.exec(select(Incident).where(Incident.child_id == world.child_x.id,
+                                                   Incident.category == IncidentCategory.fall)).one()
+    incident.sign_off_remarks = "XX 园长批注"
+    attendance = session.exec(select(Attendance).where(Attendance.child_id == world.child_x.id)).one()
+    attendance.check_in_override_reason = "XX 园长特批"
+    absence = session.exec(select(Absence).where(Absence.child_id == world.child_x.id)).one()
+    absence.call_note = "XX 电话记录"
+    session.add_all([incident, attendance, absence])
+    session.commit()
+    notes = ("XX morning", "XX midday", "XX growth", "XX 园长批注", "XX 园长特批", "XX 电话记录")
+
+    archive, data = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
+    text = archive.read("data.json").decode()
+    page = client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export").text
+    for note in notes:
+        assert note not in text and note not in page, note
+    assert "notes" not in data["tables"]["morning_check"][0] and "sign_off_remarks" not in data["tables"]["incident"][0]
+    assert "XX exam" in text  # the exam's notes are the doctor's findings: the family's to keep
+
+    staff_archive, _data = open_zip(client_for(world.director).get(f"/children/{world.child_x.id}/export.zip"))
+    staff_text = staff_archive.read("data.json").decode()
+    assert all(note in staff_text for note in notes)
+
+
+def test_the_family_copy_leaves_out_voided_care_and_health_entries_that_may_be_another_childs(world, client_for, session, records):
+    now = utcnow()
+    wrong = add(session, LogEntry(child_id=world.child_x.id, room_id=world.room_a.id, on_date=local_today(),
+                                  kind=EntryKind.note, at=now, text="小红今天咬人了", by_id=world.caregiver_a.id,
+                                  voided_at=now, voided_by_id=world.caregiver_a.id, void_reason="记错孩子：是赵小红"))
+    add(session, Illness(child_id=world.child_x.id, room_id=world.room_a.id, on_date=local_today(), started_at=now,
+                         started_by_id=world.caregiver_a.id, symptoms="rash", symptom_note="小红的疹子",
+                         voided_at=now, voided_by_id=world.caregiver_a.id, void_reason="wrong child"))
+    session.commit()
+
+    archive, data = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
+    text = archive.read("data.json").decode()
+    page = client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export").text
+    for leaked in ("小红", "记错孩子"):
+        assert leaked not in text and leaked not in page
+    assert wrong.id not in {row["id"] for row in data["tables"]["log_entry"]}
+    assert "XX note" in text and "XX ill" in text  # what stands is all there
+    _archive, staff = open_zip(client_for(world.director).get(f"/children/{world.child_x.id}/export.zip"))
+    assert wrong.id in {row["id"] for row in staff["tables"]["log_entry"]}
+
+
+def test_a_photo_of_two_children_carries_neither_the_other_childs_tag_nor_caption(world, client_for, records):
+    archive, data = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
+    both = records["both"].id
+    assert [tag["child_id"] for tag in data["tables"]["photo_tag"] if tag["photo_id"] == both] == [world.child_x.id]
+    assert archive.read(f"photos/{both}.jpg") == b"JPEGboth"
+    text = archive.read("data.json").decode()
+    assert "both photo" not in text and str(world.child_y.id) not in {str(tag["child_id"]) for tag in data["tables"]["photo_tag"]}
+
+
+def test_the_family_export_is_a_tab_of_the_childs_pages_and_prints_only_the_record(world, client_for, records):
+    page = client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export").text
+    assert f'href="/family/children/{world.child_x.id}/export" aria-current="page"' in page
+    head = page[: page.index('<article class="export-record">')]
+    assert '<div class="no-print">' in head and 'class="family-tabs no-print"' in head
+    assert "data-print" in head
+    staff_page = client_for(world.director).get(f"/children/{world.child_x.id}/export").text
+    assert "family-tabs" not in staff_page and f'href="/children/{world.child_x.id}"' in staff_page
+
+
 def test_a_photo_file_missing_on_disk_is_listed_without_a_file(world, client_for, records):
     (get_settings().photo_dir / "x-alone.jpg").unlink()
     archive, data = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
@@ -343,3 +408,30 @@ def test_the_exported_rows_have_every_column_but_the_technical_ones(world, clien
         columns = {column.key for column in sa_inspect(model).columns} - export.NEVER_EXPORTED
         for row in data["tables"][model.__tablename__]:
             assert set(row) == columns, model.__tablename__
+
+
+def test_the_directors_record_of_a_child_who_left_links_to_the_export_and_a_caregivers_does_not(world, client_for, session, records):
+    enrolment = child_enrolment(session, world.child_x)
+    enrolment.status, enrolment.end_date = EnrolmentStatus.withdrawn, local_today()
+    session.add(enrolment)
+    session.commit()
+    link = f'href="/children/{world.child_x.id}/export"'
+    assert link in client_for(world.director).get(f"/children/{world.child_x.id}").text
+    assert link not in client_for(world.caregiver_a).get(f"/children/{world.child_x.id}").text
+    _archive, data = open_zip(client_for(world.director).get(f"/children/{world.child_x.id}/export.zip"))
+    assert data["tables"]["enrolment"][0]["status"] == "withdrawn"
+    # The family keeps reading it too: a child who left is still their child.
+    _archive, family = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
+    assert family["tables"]["log_entry"]
+
+
+def test_the_printable_record_shows_the_nurserys_local_times_and_the_json_keeps_utc(world, client_for, session):
+    from tests.family import builders as b
+
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a, arrived=(7, 45))  # 23:45 UTC the day before
+    session.commit()
+    page = client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export").text
+    visits = page[page.index('id="attendance"'):page.index('id="daily-log"')]
+    assert "07:45" in visits and "23:45" not in visits
+    _archive, data = open_zip(client_for(world.parent_x).get(f"/family/children/{world.child_x.id}/export.zip"))
+    assert data["tables"]["attendance"][0]["check_in_at"].endswith("23:45:00+00:00")

@@ -28,7 +28,7 @@ def test_morning_and_midday_checks_show_temperature_and_outcome_without_staff_no
 
     html = health_of(client_for, world)
     checks = html[html.index('id="morning-checks"'): html.index('id="midday-checks"')]
-    assert "36.8 °C" in checks and "Admit" in checks and "二看 Rash on the skin" in checks
+    assert "36.8 °C" in checks and "All well, joined the room" in checks and "Rash on the skin" in checks
     midday = html[html.index('id="midday-checks"'): html.index('id="illnesses"')]
     assert "37.1 °C" in midday and "Low spirits" in midday and "Kept under observation" in midday
     assert "内部" not in html

@@ -8,7 +8,7 @@ from sqlmodel import select
 from nursery_ops.auth.models import Role
 from nursery_ops.children.models import ChildGuardian
 from nursery_ops.clock import local_today
-from nursery_ops.enrolment.models import CareType, EnrolmentStatus, HalfDaySession
+from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus, HalfDaySession
 from tests import factories as f
 
 
@@ -100,7 +100,8 @@ def test_anonymous_is_sent_to_sign_in(anonymous):
 
 
 FAMILY_PAGES = ["/family", "/family/children/{id}/days", "/family/children/{id}/days/{today}", "/family/children/{id}/health",
-                "/family/children/{id}/growth", "/family/children/{id}/money"]
+                "/family/children/{id}/growth", "/family/children/{id}/money", "/family/children/{id}/export",
+                "/family/children/{id}/export.zip"]
 # The top bar's language switch and sign-out change no record: every other form would.
 TOP_BAR_FORMS = {"/language", "/logout"}
 
@@ -139,3 +140,25 @@ def test_a_member_of_staff_who_is_also_a_parent_sees_only_their_own_children_her
     client = client_for(both)
     assert client.get(f"/family/children/{world.child_x.id}/health").status_code == 200
     assert client.get(f"/family/children/{world.child_y.id}/health").status_code == 404
+
+
+def test_a_child_who_left_stays_on_the_family_page_with_every_past_record_readable(world, client_for, session):
+    from tests.family import builders as b
+
+    last_day = b.days_ago(3)
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a, last_day, left=(16, 30))
+    b.a_full_day(session, world.child_x, world.room_a, world.caregiver_a, last_day)
+    enrolment = session.exec(select(Enrolment).where(Enrolment.child_id == world.child_x.id)).one()
+    enrolment.status, enrolment.end_date, enrolment.withdrawal_reason = EnrolmentStatus.withdrawn, last_day, "搬家"
+    session.add(enrolment)
+    session.commit()
+    parent = client_for(world.parent_x)
+
+    home = parent.get("/family").text
+    card = home[home.index(f'id="child-{world.child_x.id}"'):]
+    assert "王小明" in card and "Left the nursery on" in card and "Nothing recorded yet today." not in card
+    assert world.room_a.name not in card[: card.index("</header>")]
+    for url in family_urls(world):
+        assert parent.get(url).status_code == 200, url
+    day = parent.get(f"/family/children/{world.child_x.id}/days/{last_day.isoformat()}").text
+    assert "今天自己用勺子吃饭了" in day and "16:30" in day

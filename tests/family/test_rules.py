@@ -7,6 +7,7 @@ import pytest
 from nursery_ops.attendance.forms import CHECK_ITEMS
 from nursery_ops.attendance.models import CheckOutcome, MorningCheck
 from nursery_ops.dailylog.models import EntryKind, LogEntry, Nappy
+from nursery_ops.family import labels
 from nursery_ops.family.rules import TIMELINE_KINDS, DayTotals, check_findings, day_totals, may_show_day
 
 NOON = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
@@ -27,6 +28,26 @@ def check(**items) -> MorningCheck:
 )
 def test_check_findings_are_the_ticked_items_in_the_order_checked(items, expected):
     assert check_findings(check(**items), CHECK_ITEMS) == expected
+
+
+def test_the_parents_wording_covers_every_morning_check_item_in_the_same_order():
+    assert [name for name, _text in labels.CHECK_ITEMS] == [name for name, _text in CHECK_ITEMS]
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ({}, []),
+        ({"feels_feverish": True}, ["Felt warm to the touch"]),
+        ({"unsafe_items_found": True, "abnormal_stools": True}, ["Unusual stools", "Something unsafe found in pockets or clothes"]),
+    ],
+)
+def test_a_parent_reads_the_findings_in_plain_words(items, expected):
+    assert check_findings(check(**items), labels.CHECK_ITEMS) == expected
+
+
+def test_every_morning_check_outcome_has_a_parents_wording():
+    assert set(labels.MORNING_OUTCOME_LABELS) == set(CheckOutcome)
 
 
 def entry(kind: EntryKind, **fields) -> LogEntry:
