@@ -10,18 +10,25 @@ from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.access import SESSION_COOKIE
 from nursery_ops.auth.invitations import (
     CODE_ALPHABET,
+    CODE_MESSAGES,
     CODE_LENGTH,
     InvitationState,
     ParentInvitation,
+    accept as accept_invitation,
+    check_code,
+    code_digest,
     invite,
     new_code,
     normalise_code,
     state_of,
+    throttle_key,
 )
 from nursery_ops.auth.models import LoginSession, Person, Role
 from nursery_ops.auth.service import CurrentPerson, token_digest
 from nursery_ops.children.models import ChildGuardian
+from nursery_ops.forms import Refused
 from nursery_ops.policy import PolicyOverride
+from nursery_ops.settings import get_settings
 from tests import factories as f
 
 PASSWORD = "family-secret-1"
@@ -117,7 +124,7 @@ def test_director_invites_a_guardian_and_sees_the_code_once(world, client_for, s
 
     fresh(session)
     [invitation] = session.exec(select(ParentInvitation)).all()
-    assert invitation.guardian_id == new_guardian.id and invitation.code_hash == token_digest(code)
+    assert invitation.guardian_id == new_guardian.id and invitation.code_hash == code_digest(code)
     assert invitation.expires_at - invitation.created_at == timedelta(hours=72)
     # Shown once: the page afterwards lists the invitation, not its code.
     again = director.get(f"/guardians/{new_guardian.id}/account").text
@@ -328,3 +335,125 @@ def test_a_guardian_who_may_not_view_the_child_is_invited_but_sees_nothing_of_it
     assert anonymous.get(f"/family/children/{world.child_x.id}/export").status_code == 404
     link = session.exec(select(ChildGuardian).where(ChildGuardian.guardian_id == guardian.id)).one()
     assert link.may_view is False
+
+
+# ---------------------------------------------------------------- hardening
+
+
+def test_the_stored_digest_is_keyed_so_a_copy_of_the_database_alone_cannot_be_searched(
+    world, session, new_guardian, monkeypatch
+):
+    code = make_code(session, world, new_guardian)
+    stored = session.exec(select(ParentInvitation)).one().code_hash
+    assert stored != token_digest(code)  # not the plain SHA-256 a GPU searches in a day
+    assert check_code(session, code)[2] is None
+    # Under another installation's key the same code is simply not known.
+    monkeypatch.setattr(get_settings(), "secret_key", "another-key")
+    assert check_code(session, code)[0] is None
+
+
+def test_two_submissions_of_one_code_make_exactly_one_account(world, engine, session, new_guardian):
+    """Both were checked while the code was still unused (a double tap, two tabs); only the first counts."""
+    from sqlmodel import Session
+
+    code = make_code(session, world, new_guardian)
+    with Session(engine) as first, Session(engine) as second:
+        invitation, guardian, _ = check_code(first, code)
+        stale_invitation, stale_guardian, message = check_code(second, code)
+        assert message is None
+        second.expunge_all()  # keep what it read: it was checked before the first one committed
+        second.rollback()
+        accept_invitation(first, invitation, guardian, username="wang.dad", password=PASSWORD, locale=None)
+        first.commit()
+        with pytest.raises(Refused) as refused:
+            accept_invitation(second, stale_invitation, stale_guardian, username="wang.dad2", password=PASSWORD,
+                              locale=None)
+        assert refused.value.errors == {"__all__": CODE_MESSAGES[InvitationState.used]}
+    assert count(session, Person, Person.guardian_id == new_guardian.id) == 1
+    assert count(session, Person, Person.username == "wang.dad2") == 0
+
+
+def test_a_username_taken_in_the_same_instant_is_refused_next_to_the_field_and_the_code_kept(
+    world, engine, session, new_guardian, monkeypatch
+):
+    from sqlmodel import Session
+
+    from nursery_ops.staff import service as staff_service
+
+    code = make_code(session, world, new_guardian)
+    # The other guardian's account appears between the check and the insert: the unique index refuses it.
+    monkeypatch.setattr(staff_service, "_username_taken", lambda _session, _username: False)
+    with Session(engine) as writer:
+        invitation, guardian, _ = check_code(writer, code)
+        with pytest.raises(Refused) as refused:
+            accept_invitation(writer, invitation, guardian, username="parent_x", password=PASSWORD, locale=None)
+    assert refused.value.errors == {"username": "This username is taken; choose another."}
+    fresh(session)
+    assert session.exec(select(ParentInvitation)).one().used_at is None
+
+
+@pytest.mark.parametrize("step", ["code", "sign-in"])
+def test_the_public_invitation_forms_refuse_a_post_without_the_form_token(world, anonymous, session, new_guardian, step):
+    code = make_code(session, world, new_guardian)
+    if step == "code":
+        response = anonymous.post("/invite", {"code": code}, csrf_token=False)
+    else:
+        response = anonymous.post(f"/invite/{code}", {"username": "wang.dad", "password": PASSWORD,
+                                                     "confirm_password": PASSWORD}, csrf_token=False)
+    assert response.status_code == 403
+    assert count(session, Person, Person.guardian_id == new_guardian.id) == 0
+    assert session.exec(select(ParentInvitation)).one().used_at is None
+
+
+def test_a_code_serves_only_the_guardian_it_was_made_for(world, anonymous, session, new_guardian):
+    code = make_code(session, world, new_guardian)
+    assert accept(anonymous, code).status_code == 303
+    fresh(session)
+    person = session.exec(select(Person).where(Person.username == "wang.dad")).one()
+    assert person.guardian_id == new_guardian.id and person.full_name == "王爸爸"
+
+
+def test_wrong_codes_from_one_address_do_not_hold_up_another(world, client_for, session, new_guardian, monkeypatch):
+    from nursery_ops.auth import invitation_routes
+
+    code = make_code(session, world, new_guardian)
+    monkeypatch.setattr(invitation_routes, "_address", lambda _request: "203.0.113.7")
+    guesser = client_for(None)
+    for attempt in range(5):
+        guesser.post("/invite", {"code": f"AAAAAAAAA{CODE_ALPHABET[attempt]}"})
+    assert guesser.post("/invite", {"code": code}).status_code == 429
+    monkeypatch.setattr(invitation_routes, "_address", lambda _request: "198.51.100.9")
+    assert accept(client_for(None), code).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_wrong_codes_are_counted_per_ipv4_address_and_per_ipv6_64_block(address, key):
+    assert throttle_key(address) == key
+
+
+def test_stepping_to_another_address_in_the_same_ipv6_block_does_not_escape_the_throttle(
+    world, client_for, session, new_guardian, monkeypatch
+):
+    from nursery_ops.auth import invitation_routes
+
+    code = make_code(session, world, new_guardian)
+    for attempt in range(5):
+        monkeypatch.setattr(invitation_routes, "_address", lambda _request, n=attempt: f"2001:db8:1:2::{n + 1}")
+        client_for(None).post("/invite", {"code": f"AAAAAAAAA{CODE_ALPHABET[attempt]}"})
+    monkeypatch.setattr(invitation_routes, "_address", lambda _request: "2001:db8:1:2::99")
+    assert accept(client_for(None), code).status_code == 429
+
+
+def test_the_sign_in_page_shows_a_parent_with_a_code_where_to_type_it(anonymous):
+    page = anonymous.get("/login").text
+    assert 'href="/invite"' in page and "invitation code" in page

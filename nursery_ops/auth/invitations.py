@@ -1,23 +1,34 @@
 """Parent invitations (家长邀请码): a one-time code with which a guardian makes their own sign-in.
 
 The director invites a guardian from the guardian's account page; the app shows a
-code once (to give on paper or by phone) and keeps only its SHA-256. The guardian
+code once (to give on paper or by phone) and keeps only its keyed digest. The guardian
 opens `/invite` (or the link `/invite/{code}`), chooses a username and password,
 and is signed in to the family page. A code serves one guardian, once, until it
 expires (policy `invitation_valid_hours`); a new invitation revokes the old one.
-Wrong codes are throttled per address, like sign-ins.
+Wrong codes are throttled per address (an IPv6 client per /64), like sign-ins.
+
+Why this is enough: a code carries 31^10 ≈ 8·10^14 possibilities (≈ 49 bits); with a few dozen
+codes pending and 5 wrong tries per address per 15 minutes, guessing one online is hopeless. Offline
+it would not be: a plain SHA-256 of 49 bits is searched in about a day on one GPU, within a code's
+validity, so the stored digest is an HMAC keyed with the installation's secret key (kept in a file
+outside the database): a copy of the database alone reveals nothing. The code is found by an
+indexed equality on that digest; a timing difference there tells nothing about a code's letters.
 """
 
+import hashlib
+import hmac
+import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from nursery_ops import audit
 from nursery_ops.auth.models import LoginFailure, Person
-from nursery_ops.auth.service import CurrentPerson, token_digest
+from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Guardian
 from nursery_ops.clock import utcnow
 from nursery_ops.db import UtcDateTime
@@ -25,7 +36,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, load_policy
-from nursery_ops.settings import Settings
+from nursery_ops.settings import Settings, get_settings
 from nursery_ops.staff.service import add_parent_person, parent_snapshot
 
 # Easy to read aloud and to type on a phone: no 0/O, 1/I/L.
@@ -36,7 +47,7 @@ FAILURE_MARK = "#invite"
 
 
 class ParentInvitation(SQLModel, table=True):
-    """One invitation of one guardian; the code itself is never stored, only its SHA-256."""
+    """One invitation of one guardian; the code itself is never stored, only its keyed digest (`code_digest`)."""
 
     __tablename__ = "parent_invitation"
 
@@ -79,6 +90,9 @@ CODE_MESSAGES = {
 }
 
 
+USERNAME_TAKEN = N_("This username is taken; choose another.")
+
+
 def state_of(invitation: "ParentInvitation", now: datetime) -> InvitationState:
     """Used and revoked are final; a pending code expires at `expires_at` exactly."""
     if invitation.used_at is not None:
@@ -88,6 +102,12 @@ def state_of(invitation: "ParentInvitation", now: datetime) -> InvitationState:
     if now >= invitation.expires_at:
         return InvitationState.expired
     return InvitationState.pending
+
+
+def code_digest(code: str) -> str:
+    """HMAC-SHA256 of the code under the installation's secret key (see the module docstring for why keyed)."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"invitation:" + code.encode(), hashlib.sha256).hexdigest()
 
 
 def new_code() -> str:
@@ -157,7 +177,7 @@ def invite(session: Session, actor: CurrentPerson, guardian: Guardian) -> tuple[
     hours = load_policy(session).invitation_valid_hours
     invitation = ParentInvitation(
         guardian_id=guardian.id,
-        code_hash=token_digest(code),
+        code_hash=code_digest(code),
         created_by_id=actor.id,
         created_at=now,
         expires_at=now + timedelta(hours=hours),
@@ -186,12 +206,27 @@ def revoke(session: Session, actor: CurrentPerson, guardian_id: int, invitation_
 # ---------------------------------------------------------------- the guardian's side
 
 
+def throttle_key(address: str) -> str:
+    """The address failures are counted under: an IPv6 client is one /64 (one home or phone line holds a whole
+    /64 and could otherwise step to a fresh address after every few guesses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def is_throttled(session: Session, address: str, settings: Settings) -> bool:
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
     failures = session.exec(
         select(func.count())
         .select_from(LoginFailure)
-        .where(LoginFailure.username == FAILURE_MARK, LoginFailure.address == address[:64], LoginFailure.at >= since)
+        .where(LoginFailure.username == FAILURE_MARK, LoginFailure.address == throttle_key(address),
+               LoginFailure.at >= since)
     ).one()
     return failures >= settings.login_max_failures
 
@@ -202,7 +237,7 @@ def throttled_message(settings: Settings) -> Decision:
 
 
 def count_failure(session: Session, address: str) -> None:
-    session.add(LoginFailure(username=FAILURE_MARK, address=address[:64]))
+    session.add(LoginFailure(username=FAILURE_MARK, address=throttle_key(address)))
 
 
 def find(session: Session, code: str) -> tuple[ParentInvitation, Guardian] | None:
@@ -211,7 +246,7 @@ def find(session: Session, code: str) -> tuple[ParentInvitation, Guardian] | Non
     row = session.exec(
         select(ParentInvitation, Guardian)
         .join(Guardian, Guardian.id == ParentInvitation.guardian_id)
-        .where(ParentInvitation.code_hash == token_digest(code))
+        .where(ParentInvitation.code_hash == code_digest(code))
     ).first()
     return tuple(row) if row else None
 
@@ -235,21 +270,35 @@ def accept(
 ) -> Person:
     """The guardian's own parent sign-in; the code is spent in the same transaction (the caller signs in and commits).
 
-    The update is conditional, so two tabs sending the same code make one account.
+    The code is claimed first, by a conditional update: of two submissions of one code (a double tap,
+    two tabs), the second waits on the first's row lock and then finds nothing to claim, so it never
+    gets as far as making a second account (nor trips over the first one's username).
     """
-    person = add_parent_person(session, guardian, username=username, password=password)
-    person.locale = locale
-    session.add(person)
     now = utcnow()
-    spent = session.exec(
+    claimed = session.exec(
         update(ParentInvitation)
         .where(ParentInvitation.id == invitation.id, ParentInvitation.used_at.is_(None),
                ParentInvitation.revoked_at.is_(None), ParentInvitation.expires_at > now)
-        .values(used_at=now, used_by_id=person.id)
+        .values(used_at=now)
     )
-    if spent.rowcount != 1:
+    if claimed.rowcount != 1:
         session.rollback()
-        raise Refused({"__all__": CODE_MESSAGES[InvitationState.used]})
+        # Used meanwhile, as a rule; withdrawn or expired in that instant say so instead.
+        current = session.get(ParentInvitation, invitation.id)
+        state = state_of(current, now) if current else InvitationState.used
+        raise Refused({"__all__": CODE_MESSAGES[state if state is not InvitationState.pending else InvitationState.used]})
+    try:
+        person = add_parent_person(session, guardian, username=username, password=password)
+    except Refused:
+        session.rollback()  # the code stays unused: the guardian corrects the form and tries again
+        raise
+    except IntegrityError:
+        # Another guardian took the same username in the same instant.
+        session.rollback()
+        raise Refused({"username": USERNAME_TAKEN}) from None
+    person.locale = locale
+    session.add(person)
+    session.exec(update(ParentInvitation).where(ParentInvitation.id == invitation.id).values(used_by_id=person.id))
     session.refresh(invitation)
     audit.record(session, person.id, "parent_invitation_used", invitation, after=_snapshot(invitation))
     audit.record(session, person.id, "parent_account_created", person,

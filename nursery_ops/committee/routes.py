@@ -189,7 +189,7 @@ def meeting(request: Request, session: DbSession, me: SignedIn, meeting_id: int)
     service.require_reader(session, me, local_today())
     director = me.has(Role.director)
     found = service.meeting_for_view(session, meeting_id, with_void=director)
-    context = {"meeting": found, "attendees": service.attendees(session, found), "may_edit": director,
+    context = {"meeting": found, "attendees": service.attendees(session, found, with_void=director), "may_edit": director,
                "role_labels": ROLE_LABELS}
     return render(request, "committee/meeting.html", context)
 

@@ -2,6 +2,13 @@
 
 Readers are staff and parents with a child in care today; only the director writes. Each change is
 audited in its own transaction; a record entered by mistake is voided with a reason, never deleted.
+
+What parents see of other families: members' names and committee roles (being on the committee is a
+public office among the parents: they elect, contact and read the minutes of these people), and nothing
+else — not their children's names, relations, phone numbers, nor that their child has left. A member
+voided as entered by mistake disappears everywhere a parent looks, meeting attendance included, and so
+do void meetings with their minutes. Only guardians who may see their child's information can be
+chosen: a guardian barred from it (may_view off) cannot read this page either.
 """
 
 from dataclasses import dataclass, field
@@ -129,7 +136,7 @@ def guardian_choices(session: Session, today: date) -> list[GuardianChoice]:
         .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
         .join(Child, Child.id == ChildGuardian.child_id)
         .join(Enrolment, Enrolment.child_id == Child.id)
-        .where(col(ChildGuardian.active).is_(True), holds_place_on(today))
+        .where(col(ChildGuardian.active).is_(True), col(ChildGuardian.may_view).is_(True), holds_place_on(today))
         .order_by(Child.full_name, ChildGuardian.id)
     ).all()
     choices: dict[int, GuardianChoice] = {}
@@ -207,13 +214,17 @@ def meeting_for_view(session: Session, meeting_id: int, *, with_void: bool) -> C
     return meeting
 
 
-def attendees(session: Session, meeting: CommitteeMeeting) -> list[tuple[CommitteeMember, Guardian]]:
+def attendees(session: Session, meeting: CommitteeMeeting, *, with_void: bool) -> list[tuple[CommitteeMember, Guardian]]:
+    """The members present; one voided as entered by mistake only for the director (marked there)."""
     if not meeting.attendee_member_ids:
         return []
-    rows = session.exec(
+    statement = (
         select(CommitteeMember, Guardian).join(Guardian, Guardian.id == CommitteeMember.guardian_id)
         .where(col(CommitteeMember.id).in_(meeting.attendee_member_ids))
-    ).all()
+    )
+    if not with_void:
+        statement = statement.where(col(CommitteeMember.voided_at).is_(None))
+    rows = session.exec(statement).all()
     return sorted(rows, key=lambda row: (ROLE_ORDER[row[0].role], row[1].full_name))
 
 
@@ -374,6 +385,11 @@ class Board:
     last_survey: date | None
     interval_months: int
     today: date
+
+    @property
+    def member_ids(self) -> set[int]:
+        """The members this reader sees: a meeting's attendance is counted among them only."""
+        return {row.member.id for row in self.members}
 
     @property
     def warning(self) -> Decision | None:

@@ -5,8 +5,8 @@ from fastapi.responses import RedirectResponse
 
 from nursery_ops.auth.access import DbSession, Director, Public
 from nursery_ops.clock import local_date, local_today
-from nursery_ops.contracts.forms import FEE_UNIT_LABELS
-from nursery_ops.disclosure import service
+from nursery_ops.contracts.forms import CHARGE_UNIT_LABELS, FEE_UNIT_LABELS
+from nursery_ops.disclosure import rules, service
 from nursery_ops.disclosure.forms import SECTION_HINTS, SECTION_LABELS, SECTION_MAX, DisclosureForm
 from nursery_ops.disclosure.models import Section
 from nursery_ops.forms import Refused, echo, parse_form
@@ -17,6 +17,7 @@ from nursery_ops.templating import render, translator_for
 router = APIRouter()
 
 FEE_LINE = N_("{care_type}: care fee {fee} {unit}; meal fee {meal} per day; deposit {deposit}")
+CHARGE_LINE = N_("Optional service {name}: {amount} {unit}")
 
 
 @router.get("/disclosure")
@@ -37,19 +38,40 @@ def _fee_lines(fees, t) -> list[str]:
     ]
 
 
+def _charge_lines(charges, t) -> list[str]:
+    return [t.gettext(CHARGE_LINE, name=charge.name, amount=t.money(charge.amount_fen),
+                      unit=t.gettext(CHARGE_UNIT_LABELS[charge.unit])) for charge, _count in charges]
+
+
+def _amounts_fen(item) -> list[int]:
+    if isinstance(item, service.ContractFee):
+        return [item.care_fee_fen, item.meal_fee_per_day_fen, item.deposit_fen]
+    return [item.amount_fen]
+
+
+def _fee_rows(session, texts, t) -> list[tuple]:
+    """(item, contracts carrying it, its line, whether the published fee items miss one of its amounts)."""
+    # Care fees and optional services alike are fee items (收费项目): the published list names both.
+    fees, charges = service.contract_fee_items(session, local_today())
+    lines = _fee_lines(fees, t) + _charge_lines(charges, t)
+    published = texts[Section.fees].body if Section.fees in texts else None
+    return [(item, count, line, published is not None and bool(rules.unpublished_amounts(published, _amounts_fen(item))))
+            for (item, count), line in zip(fees + charges, lines)]
+
+
 def _edit_page(request, session, form: dict | None, errors: dict, status_code=200):
     t = translator_for(request)
     texts = service.current_texts(session)
-    fees = service.contract_fees(session, local_today())
-    fee_lines = _fee_lines(fees, t)
+    fee_rows = _fee_rows(session, texts, t)
     if form is None:
         form = {section.value: texts[section].body if section in texts else "" for section in Section}
         form.update({f"v_{section.value}": str(texts[section].version) if section in texts else "0" for section in Section})
         if Section.fees not in texts:
             # Never published: start from what the contracts in force charge.
-            form[Section.fees.value] = "\n".join(fee_lines)
+            form[Section.fees.value] = "\n".join(line for _item, _count, line, _differs in fee_rows)
     context = {"texts": texts, "sections": list(Section), "labels": SECTION_LABELS, "hints": SECTION_HINTS,
-               "max_lengths": SECTION_MAX, "fees": list(zip(fees, fee_lines)), "form": form, "errors": errors}
+               "max_lengths": SECTION_MAX, "fees": fee_rows, "fees_differ": any(row[3] for row in fee_rows), "form": form,
+               "errors": errors}
     return render(request, "disclosure/edit.html", context, status_code=status_code)
 
 

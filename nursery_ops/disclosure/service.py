@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from nursery_ops import audit
 from nursery_ops.auth.models import Person
 from nursery_ops.auth.service import CurrentPerson
-from nursery_ops.contracts.models import ContractStatus, FeeUnit
+from nursery_ops.contracts.models import ChargeUnit, ContractCharge, ContractStatus, FeeUnit
 from nursery_ops.contracts.service import list_contracts
 from nursery_ops.disclosure.forms import DisclosureForm
 from nursery_ops.disclosure.models import DisclosureText, Section
@@ -93,12 +93,32 @@ class ContractFee:
     deposit_fen: int
 
 
-def contract_fees(session: Session, today: date) -> list[tuple[ContractFee, int]]:
-    """Each distinct fee combination of the contracts in force today, with how many contracts carry it."""
-    counts = Counter(
-        ContractFee(row.contract.care_type, row.contract.care_fee_fen, row.contract.care_fee_unit,
-                    row.contract.meal_fee_per_day_fen, row.contract.deposit_fen)
-        for row in list_contracts(session, today, ContractStatus.active)
-    )
+def _count_sorted(counts: Counter, key) -> list:
+    return sorted(counts.items(), key=lambda item: key(item[0]))
+
+
+@dataclass(frozen=True)
+class OptionalCharge:
+    """An optional service (兴趣课, 校车...) as the contracts in force charge it: a fee item to publish too."""
+
+    name: str
+    amount_fen: int
+    unit: ChargeUnit
+
+
+def contract_fee_items(session: Session, today: date) -> tuple[list[tuple[ContractFee, int]], list[tuple[OptionalCharge, int]]]:
+    """Each distinct fee combination and each distinct optional service of the contracts in force today,
+    with how many contracts carry it (two queries)."""
+    contracts = [row.contract for row in list_contracts(session, today, ContractStatus.active)]
+    fees = Counter(ContractFee(contract.care_type, contract.care_fee_fen, contract.care_fee_unit,
+                               contract.meal_fee_per_day_fen, contract.deposit_fen) for contract in contracts)
+    charges: Counter = Counter()
+    if contracts:
+        rows = session.exec(
+            select(ContractCharge.name, ContractCharge.amount_fen, ContractCharge.unit)
+            .where(col(ContractCharge.contract_id).in_([contract.id for contract in contracts]))
+        ).all()
+        charges.update(OptionalCharge(name.strip(), amount_fen, unit) for name, amount_fen, unit in rows)
     order = {care_type: index for index, care_type in enumerate(CareType)}
-    return sorted(counts.items(), key=lambda item: (order[item[0].care_type], item[0].care_fee_fen))
+    return (_count_sorted(fees, lambda fee: (order[fee.care_type], fee.care_fee_fen)),
+            _count_sorted(charges, lambda charge: (charge.name, charge.amount_fen)))

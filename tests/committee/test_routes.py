@@ -122,6 +122,34 @@ def test_a_member_whose_child_leaves_is_shown_as_ended_not_deleted(client_for, w
     assert len(rows(session.get_bind(), CommitteeMember)) == 2
 
 
+def test_parents_are_not_told_that_another_familys_child_has_left(client_for, world, committee, session):
+    withdraw(session, world.child_y, days_ago(2))
+    page = client_for(world.parent_x).get("/committee")
+    assert "赵爸爸" in page.text and "Ended" in page.text
+    assert "their child has left the nursery" not in page.text and "13700137000" not in page.text
+
+
+def test_no_phone_number_of_another_family_reaches_a_parent(client_for, world, committee):
+    client = client_for(world.parent_x)
+    for url in ("/committee", f"/committee/meetings/{committee.meeting.id}"):
+        page = client.get(url).text
+        assert "13700137000" not in page and "赵小红" not in page
+
+
+def test_a_member_voided_as_a_mistake_vanishes_from_the_attendance_parents_read(client_for, world, committee, session):
+    committee.member.voided_at, committee.member.void_reason = committee.survey.created_at, "选错了家长"
+    session.add(committee.member)
+    session.commit()
+    meeting_url = f"/committee/meetings/{committee.meeting.id}"
+    parent = client_for(world.parent_x)
+    page = parent.get(meeting_url)
+    assert page.status_code == 200 and "王妈妈" in page.text and "赵爸爸" not in page.text
+    home = parent.get("/committee").text
+    assert "赵爸爸" not in home and "1 member present" in home
+    director = client_for(world.director).get(meeting_url).text
+    assert "赵爸爸" in director and "Void" in director
+
+
 @pytest.mark.parametrize("url", ["/committee", "/committee/meetings/1"])
 def test_anonymous_readers_are_sent_to_sign_in(anonymous, url):
     response = anonymous.get(url)
@@ -189,6 +217,16 @@ def test_a_guardian_whose_child_has_left_cannot_join(client_for, world, session,
     assert response.status_code == 400
     assert "Choose a guardian of a child in the nursery&#39;s care now." in response.text
     assert rows(engine, CommitteeMember) == []
+
+
+def test_a_guardian_barred_from_the_childs_information_is_not_offered_as_a_member(client_for, world, session, engine):
+    barred = f.make_guardian(session, world.child_x, "王爸爸", relation="父亲", may_view=False)
+    session.commit()
+    client = client_for(world.director)
+    assert "王爸爸" not in client.get("/committee/members/new").text
+    response = client.post("/committee/members/new", {"guardian_id": barred.id, "role": "member",
+                                                      "from_date": TODAY.isoformat()})
+    assert response.status_code == 400 and rows(engine, CommitteeMember) == []
 
 
 @pytest.mark.parametrize(

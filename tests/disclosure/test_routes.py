@@ -152,3 +152,45 @@ def test_the_public_page_takes_the_same_number_of_queries_however_many_versions(
     with queries:
         page = anonymous.get("/disclosure")
     assert queries.count == few and "第5版" in page.text
+
+
+def test_the_directors_text_is_shown_as_text_with_its_line_breaks_never_as_html(client_for, world, anonymous):
+    typed = '周一：小米粥\r\n周二：<script>alert("x")</script><b>南瓜粥</b>'
+    assert publish(client_for(world.director), menu=typed).status_code == 303
+    page = anonymous.get("/disclosure").text
+    assert "<script>alert" not in page and "<b>南瓜粥</b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;南瓜粥&lt;/b&gt;" in page
+    # Stored with one kind of line break, shown in a block that keeps them (white-space: pre-line).
+    assert '<div class="prose">周一：小米粥\n周二：' in page
+
+
+def test_optional_services_on_the_contracts_in_force_are_offered_as_fee_items(client_for, world, session):
+    from nursery_ops.contracts.models import ChargeUnit, ContractCharge
+
+    enrolment = session.exec(select(Enrolment).where(Enrolment.child_id == world.child_x.id)).one()
+    contract = f.make_contract(session, enrolment, world.director, status=ContractStatus.active,
+                               start_date=date(2020, 1, 1), end_date=date(2099, 12, 31))
+    session.add(ContractCharge(contract_id=contract.id, name="蒙氏兴趣课", amount_fen=30000, unit=ChargeUnit.month))
+    session.commit()
+    page = client_for(world.director).get("/disclosure/edit").text
+    assert "Optional service 蒙氏兴趣课: CN¥300.00 per month" in page
+    # Never published yet: the fee section starts with the care fees and the optional services.
+    fees_box = page[page.index('name="fees"'):]
+    assert "Full day (全日托): care fee CN¥2,800.00" in fees_box.split("</textarea>")[0]
+    assert "Optional service 蒙氏兴趣课: CN¥300.00 per month" in fees_box.split("</textarea>")[0]
+
+
+
+@pytest.mark.parametrize(("care_fee_fen", "warned"), [(280000, False), (300000, True)])
+def test_the_director_is_warned_when_a_contract_charges_an_amount_the_public_fees_do_not_state(
+    client_for, world, session, care_fee_fen, warned
+):
+    enrolment = session.exec(select(Enrolment).where(Enrolment.child_id == world.child_x.id)).one()
+    f.make_contract(session, enrolment, world.director, status=ContractStatus.active, start_date=date(2020, 1, 1),
+                    end_date=date(2099, 12, 31), care_fee_fen=care_fee_fen, deposit_fen=100000)
+    session.commit()
+    client = client_for(world.director)
+    assert publish(client, fees="全日托 2,800 元/月\n伙食费 20 元/天\n押金 1000 元").status_code == 303
+    page = client.get("/disclosure/edit").text
+    assert ("Not in the published fees" in page) is warned
+    assert ("Some amounts the contracts charge are not in the published fee items." in page) is warned
