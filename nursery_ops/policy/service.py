@@ -44,13 +44,14 @@ def change_rule(session: Session, me: CurrentPerson, key: str, raw: str, reason:
     if errors:
         return errors
     row = session.get(PolicyOverride, key)
-    before = {"value": str(getattr(current, key))}
+    # The rule's name goes into the entry: the override row is keyed by it, not by an id.
+    before = {"key": key, "value": str(getattr(current, key))}
     if row is None:
         row = PolicyOverride(key=key, value=raw.strip(), reason=reason.strip(), changed_by_id=me.id)
     else:
         row.value, row.reason, row.changed_by_id, row.changed_at = raw.strip(), reason.strip(), me.id, utcnow()
     session.add(row)
-    audit.record(session, me.id, "rule_changed", row, before=before, after={"value": str(value)}, reason=reason.strip())
+    audit.record(session, me.id, "rule_changed", row, before=before, after={"key": key, "value": str(value)}, reason=reason.strip())
     return {}
 
 
@@ -66,7 +67,8 @@ def reset_rule(session: Session, me: CurrentPerson, key: str, reason: str) -> di
     if problems:
         return {"value": problems[0]}
     audit.record(
-        session, me.id, "rule_reset", row, before={"value": row.value}, after={"value": str(getattr(default, key))},
+        session, me.id, "rule_reset", row, before={"key": key, "value": row.value},
+        after={"key": key, "value": str(getattr(default, key))},
         reason=reason.strip(),
     )
     session.delete(row)

@@ -29,7 +29,7 @@ def test_a_stricter_cap_is_stored_with_its_reason_and_audited(client_for, world,
     assert response.status_code == 303
     assert load_policy(session).infant_room_cap == 8
     entry = session.exec(select(AuditEntry).where(AuditEntry.action == "rule_changed")).one()
-    assert entry.before == {"value": "10"} and entry.after == {"value": "8"} and entry.actor_id == world.director.id
+    assert entry.before == {"key": "infant_room_cap", "value": "10"} and entry.after == {"key": "infant_room_cap", "value": "8"} and entry.actor_id == world.director.id
 
 
 def test_back_to_default(client_for, world, session):
