@@ -28,8 +28,9 @@ class Person(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=100)
-    username: str = Field(max_length=64, unique=True, index=True)
-    password_hash: str = Field(max_length=255)
+    # None for staff registered without a sign-in (保安, 炊事...): no username, no password.
+    username: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    password_hash: str = Field(default="", max_length=255)
     phone: str | None = Field(default=None, max_length=32)
     locale: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)

@@ -9,6 +9,7 @@ from nursery_ops.dashboard.service import director_dashboard
 from nursery_ops.health.rules import DUE_KIND_LABELS
 from nursery_ops.incidents.forms import CATEGORY_LABELS
 from nursery_ops.policy import load_policy
+from nursery_ops.staff.certificates import KIND_LABELS
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -23,5 +24,6 @@ def dashboard(request: Request, session: DbSession, me: Director):
         "group_titles": GROUP_TITLES,
         "incident_labels": CATEGORY_LABELS,
         "due_labels": DUE_KIND_LABELS,
+        "certificate_labels": KIND_LABELS,
     }
     return render(request, "dashboard/director.html", context)

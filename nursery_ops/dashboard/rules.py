@@ -9,6 +9,7 @@ from nursery_ops.i18n import N_
 class AlertGroup(StrEnum):
     rooms = "rooms"
     health = "health"
+    staff = "staff"
     admission = "admission"
     money = "money"
     families = "families"
@@ -17,6 +18,7 @@ class AlertGroup(StrEnum):
 GROUP_TITLES = {
     AlertGroup.rooms: N_("Today in the rooms"),
     AlertGroup.health: N_("Health"),
+    AlertGroup.staff: N_("Staff"),
     AlertGroup.admission: N_("Admission"),
     AlertGroup.money: N_("Money"),
     AlertGroup.families: N_("Families"),
@@ -37,6 +39,11 @@ ALERT_ORDER: dict[str, tuple[AlertGroup, int]] = {
     "incident_sign_off": (AlertGroup.health, 2),
     "exam_overdue": (AlertGroup.health, 3),
     "growth": (AlertGroup.health, 4),
+    # A caregiver without a valid certificate may not work with children; then the posts the rules require.
+    "certificate_missing": (AlertGroup.staff, 0),
+    "security_short": (AlertGroup.staff, 1),
+    "health_staff_short": (AlertGroup.staff, 2),
+    "certificate_expiring": (AlertGroup.staff, 3),
     "filed_capacity": (AlertGroup.admission, 0),
     "admission_incomplete": (AlertGroup.admission, 1),
     "vaccination_overdue": (AlertGroup.admission, 2),

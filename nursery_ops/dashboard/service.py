@@ -37,6 +37,8 @@ from nursery_ops.rooms.day import RoomDay
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.rules import OCCUPANCY_BANDS, filed_capacity_check
 from nursery_ops.rooms.service import holds_place_from
+from nursery_ops.staff.rules import health_staff_warning, security_warning
+from nursery_ops.staff.service import staffing
 
 
 @dataclass
@@ -127,6 +129,7 @@ def director_dashboard(session: Session, now: datetime, policy: Policy) -> Dashb
     days = rooms_today(session, rooms, rows, today, now, policy)
     alerts += room_alerts(session, days, today, policy, rooms_by_id)
     alerts += health_alerts(session, days, today, now, policy)
+    alerts += staff_alerts(session, today, policy, len(present))
     alerts += money_alerts(session, today, policy)
     alerts += family_alerts(session, today, policy)
 
@@ -180,6 +183,21 @@ def health_alerts(session: Session, days: list[RoomDay], today: date, now: datet
         alerts.append(Alert("exam_overdue", link="/health#exams-due", items=overdue))
     if growth := enrolled_with_warnings(session):
         alerts.append(Alert("growth", link="/health#growth-warnings", items=growth))
+    return alerts
+
+
+def staff_alerts(session: Session, today: date, policy: Policy, enrolled: int) -> list[Alert]:
+    """The staff register (DOMAIN.md "Staff"): certificates missing or expiring, and the posts the rules require."""
+    register = staffing(session, today, policy)
+    alerts = []
+    if register.missing:
+        alerts.append(Alert("certificate_missing", link="/staff", items=register.missing))
+    if (security := security_warning(register.security)) is not None:
+        alerts.append(Alert("security_short", decision=security, link="/staff?job=security"))
+    if (health := health_staff_warning(register.health_officers, enrolled, policy)) is not None:
+        alerts.append(Alert("health_staff_short", decision=health, link="/staff?job=health"))
+    if register.expiring:
+        alerts.append(Alert("certificate_expiring", link="/staff", items=register.expiring))
     return alerts
 
 

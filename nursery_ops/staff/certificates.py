@@ -33,7 +33,7 @@ KIND_CHOICES = (
     (CertificateKind.health.value, N_("Health certificate (健康证)")),
     (CertificateKind.no_criminal_record.value, N_("No-criminal-record certificate (无犯罪记录证明)")),
     (CertificateKind.background_check.value, N_("Background check (背景审查)")),
-    (CertificateKind.qualification.value, N_("Qualification (保育人员资格)")),
+    (CertificateKind.qualification.value, N_("Qualification (保育师, 育婴员, 教师资格证...)")),
 )
 KIND_LABELS = dict(KIND_CHOICES)
 
@@ -41,6 +41,7 @@ KIND_LABELS = dict(KIND_CHOICES)
 class CertificateForm(FormModel):
     kind: CertificateKind
     number: str = Field(default="", max_length=64)
+    name: str = Field(default="", max_length=100)
     issued_on: Annotated[date, AfterValidator(not_in_future)]
     valid_until: date
 
@@ -80,9 +81,29 @@ def certificates_section(session: Session, person_id: int, today: date, policy: 
     }
 
 
+def _number_taken(session: Session, kind: CertificateKind, name: str, number: str) -> bool:
+    """A certificate number is unique within its kind (each qualification by its name: 保育师 and 教师资格证
+    come from different issuers); a voided record frees its number for a correction."""
+    return session.exec(
+        select(StaffCertificate.id).where(
+            StaffCertificate.kind == kind, StaffCertificate.name == name, StaffCertificate.number == number,
+            StaffCertificate.voided_at.is_(None),
+        )
+    ).first() is not None
+
+
 def add_certificate(session: Session, me: CurrentPerson, person_id: int, data: CertificateForm) -> StaffCertificate:
+    errors = {}
     if data.valid_until <= data.issued_on:
-        raise Refused({"valid_until": N_("The expiry date must be after the issue date.")})
+        errors["valid_until"] = N_("The expiry date must be after the issue date.")
+    if data.kind is CertificateKind.qualification and not data.name:
+        errors["name"] = N_("Name the qualification (for example 保育师 or 育婴员).")
+    if data.kind is not CertificateKind.qualification:
+        data.name = ""
+    if data.number and _number_taken(session, data.kind, data.name, data.number):
+        errors["number"] = N_("A certificate of this kind with this number is already recorded.")
+    if errors:
+        raise Refused(errors)
     certificate = StaffCertificate(person_id=person_id, recorded_by_id=me.id, **data.model_dump())
     session.add(certificate)
     audit.record(session, me.id, "staff_certificate_recorded", certificate, after=audit.snapshot(certificate))

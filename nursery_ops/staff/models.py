@@ -25,8 +25,62 @@ class StaffCertificate(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     kind: CertificateKind = Field(sa_type=enum_type(CertificateKind))
     number: str = Field(default="", max_length=64)
+    # What a qualification is (保育师, 育婴员, 教师资格证...); empty for the other kinds.
+    name: str = Field(default="", max_length=100)
     issued_on: date
     valid_until: date
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+class Job(StrEnum):
+    """岗位 — the post a member of staff holds (DOMAIN.md "Staff")."""
+
+    director = "director"  # 负责人
+    caregiver = "caregiver"  # 保育人员
+    health = "health"  # 保健人员
+    security = "security"  # 保安
+    kitchen = "kitchen"  # 炊事
+    other = "other"
+
+
+class Employment(StrEnum):
+    full_time = "full_time"  # 专职
+    part_time = "part_time"  # 兼职
+
+
+class StaffProfile(SQLModel, table=True):
+    """A person's place on the staff register: post, full/part time, and a bar (never lifted)."""
+
+    __tablename__ = "staff_profile"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    job: Job = Field(sa_type=enum_type(Job))
+    employment: Employment = Field(default=Employment.full_time, sa_type=enum_type(Employment))
+    barred_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    barred_by_id: int | None = Field(default=None, foreign_key="person.id")
+    barred_reason: str | None = Field(default=None, max_length=500)
+
+
+class TrainingKind(StrEnum):
+    pre_service = "pre_service"  # 岗前培训
+    ethics = "ethics"  # 师德培训
+    other = "other"
+
+
+class StaffTraining(SQLModel, table=True):
+    """One training a member of staff attended, with its hours (voided, never deleted)."""
+
+    __tablename__ = "staff_training"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    on_date: date
+    hours: float
+    kind: TrainingKind = Field(sa_type=enum_type(TrainingKind))
+    provider: str = Field(default="", max_length=200)
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
     voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

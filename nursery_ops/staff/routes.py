@@ -1,4 +1,4 @@
-"""Staff accounts (director only) and parent sign-ins for guardians."""
+"""The staff register (director only): posts, sign-ins, barring; and parent sign-ins for guardians."""
 
 import re
 from typing import Annotated
@@ -11,6 +11,7 @@ from nursery_ops.auth import invitations
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.auth.models import STAFF_ROLES, Role
 from nursery_ops.clock import local_today, utcnow
+from nursery_ops.errors import NotFound
 from nursery_ops.forms import (
     FieldError,
     FormModel,
@@ -23,9 +24,12 @@ from nursery_ops.forms import (
 from nursery_ops.i18n import N_
 from nursery_ops.labels import ROLE_LABELS
 from nursery_ops.policy import load_policy
-from nursery_ops.staff import service
+from nursery_ops.staff import service, training
 from nursery_ops.staff.certificates import certificates_section
+from nursery_ops.staff.models import Employment, Job, StaffTraining
+from nursery_ops.staff.rules import EMPLOYMENT_LABELS, JOB_LABELS
 from nursery_ops.staff.service import STAFF_ROLE_ORDER
+from nursery_ops.staff.training import TrainingForm, training_section
 from nursery_ops.templating import render
 
 router = APIRouter()
@@ -42,8 +46,7 @@ def username_rule(value: str) -> str:
 
 
 def staff_roles_rule(roles: list[Role]) -> list[Role]:
-    if not roles:
-        raise FieldError(N_("Choose at least one role."))
+    # Whether a role is needed depends on the sign-in (service.create_staff / update_staff).
     if any(role not in STAFF_ROLES for role in roles):
         raise FieldError(N_("Choose one of the options."))
     return roles
@@ -52,12 +55,21 @@ def staff_roles_rule(roles: list[Role]) -> list[Role]:
 class StaffForm(FormModel):
     full_name: str = Field(min_length=1, max_length=100)
     phone: Annotated[str, AfterValidator(phone_number)] | None = None
-    roles: Annotated[list[Role], AfterValidator(staff_roles_rule), Field(validate_default=True)] = []
+    roles: Annotated[list[Role], AfterValidator(staff_roles_rule)] = []
+    # Not given: the post follows the first staff role (service.create_staff).
+    job: Job | None = None
+    employment: Employment = Employment.full_time
 
 
 class NewStaffForm(StaffForm):
-    username: Annotated[str, AfterValidator(username_rule)]
-    password: Annotated[str, Field(max_length=256), AfterValidator(strong_enough)]
+    # Both left empty: registered without a sign-in (a post that does not use the app).
+    username: Annotated[str, AfterValidator(username_rule)] | None = None
+    password: Annotated[str, Field(max_length=256), AfterValidator(strong_enough)] | None = None
+
+
+class BarForm(FormModel):
+    bar_reason: str = Field(min_length=1, max_length=500)
+    confirm: bool = False
 
 
 class ReasonForm(FormModel):
@@ -82,14 +94,26 @@ def _role_options() -> list[tuple[str, str]]:
     return [(role.value, ROLE_LABELS[role]) for role in STAFF_ROLE_ORDER]
 
 
+def _post_options() -> dict:
+    return {
+        "role_options": _role_options(),
+        "job_options": [(job.value, text) for job, text in JOB_LABELS.items()],
+        "employment_options": [(value.value, text) for value, text in EMPLOYMENT_LABELS.items()],
+        "job_labels": JOB_LABELS,
+        "employment_labels": EMPLOYMENT_LABELS,
+    }
+
+
 @router.get("/staff")
-def staff_list(request: Request, session: DbSession, me: Director):
-    return render(request, "staff/list.html", {"accounts": service.staff_accounts(session)})
+def staff_list(request: Request, session: DbSession, me: Director, job: str | None = None):
+    chosen = Job(job) if job in {value.value for value in Job} else None
+    context = {"accounts": service.staff_accounts(session, chosen), "job": chosen, **_post_options()}
+    return render(request, "staff/list.html", context)
 
 
 @router.get("/staff/new")
 def staff_new_page(request: Request, me: Director):
-    return render(request, "staff/new.html", {"role_options": _role_options()})
+    return render(request, "staff/new.html", {**_post_options(), "form": {"employment": Employment.full_time.value}})
 
 
 @router.post("/staff/new")
@@ -100,32 +124,36 @@ async def staff_create(request: Request, session: DbSession, me: Director):
         try:
             person = service.create_staff(
                 session, me, full_name=data.full_name, username=data.username, phone=data.phone,
-                roles=set(data.roles), password=data.password,
+                roles=set(data.roles), password=data.password, job=data.job, employment=data.employment,
             )
             return RedirectResponse(f"/staff/{person.id}?saved=created", status_code=303)
         except Refused as refused:
             errors = refused.errors
-    context = {"role_options": _role_options(), "form": _echo(NewStaffForm, form, "password"), "errors": errors}
+    context = {**_post_options(), "form": _echo(NewStaffForm, form, "password"), "errors": errors}
     return render(request, "staff/new.html", context, status_code=400)
 
 
-def _render_account(request: Request, session, found, *, form: dict | None = None, errors=None, status_code=200):
+def _render_account(request: Request, session, found, *, form: dict | None = None, errors=None, status_code=200, extra=None):
     """The account's page: a staff member's edit page, or the guardian page for a parent sign-in."""
     if not found.is_staff and found.person.guardian_id is not None:
         context = _guardian_context(session, found.person.guardian_id)
         return render(request, "staff/guardian_account.html", {**context, "errors": errors or {}}, status_code=status_code)
-    values = form or {
+    values = {**(form or {
         "full_name": found.person.full_name,
         "phone": found.person.phone or "",
         "roles": [role.value for role in found.roles if role in STAFF_ROLES],
-    }
+        "job": found.job.value,
+        "employment": found.employment.value,
+    }), **(extra or {})}
+    policy = load_policy(session)
     context = {
         "account": found,
-        "role_options": _role_options(),
+        **_post_options(),
+        **training_section(session, found.person.id, policy),
         "saved": request.query_params.get("saved"),
         "form": values,
         "errors": errors or {},
-        **certificates_section(session, found.person.id, local_today(), load_policy(session)),
+        **certificates_section(session, found.person.id, local_today(), policy),
     }
     return render(request, "staff/detail.html", context, status_code=status_code)
 
@@ -142,7 +170,8 @@ async def staff_update(request: Request, person_id: int, session: DbSession, me:
     data, errors = parse_form(StaffForm, form)
     if data is not None:
         try:
-            service.update_staff(session, me, found, full_name=data.full_name, phone=data.phone, roles=set(data.roles))
+            service.update_staff(session, me, found, full_name=data.full_name, phone=data.phone, roles=set(data.roles),
+                                 job=data.job, employment=data.employment)
             return RedirectResponse(f"/staff/{person_id}?saved=updated", status_code=303)
         except Refused as refused:
             errors = refused.errors
@@ -171,14 +200,57 @@ async def account_reactivate(request: Request, person_id: int, session: DbSessio
     return await _change_active(request, person_id, session, me, active=True)
 
 
+@router.post("/staff/{person_id}/bar")
+async def staff_bar(request: Request, person_id: int, session: DbSession, me: Director):
+    """禁止从业 — barred for harming a child: deactivated for good (the confirm box must be ticked)."""
+    found = service.staff_account(session, person_id)
+    data, errors = parse_form(BarForm, await request.form())
+    if data is not None and not data.confirm:
+        errors = {"confirm": N_("Tick the box to confirm: a bar can never be lifted.")}
+    if not errors:
+        try:
+            service.bar(session, me, found, reason=data.bar_reason)
+            return RedirectResponse(f"/staff/{person_id}?saved=barred", status_code=303)
+        except Refused as refused:
+            errors = refused.errors
+    return _render_account(request, session, found, errors=errors, status_code=400)
+
+
+@router.post("/staff/{person_id}/training")
+async def training_record(request: Request, person_id: int, session: DbSession, me: Director):
+    found = service.staff_account(session, person_id)
+    form = await request.form()
+    data, errors = parse_form(TrainingForm, form)
+    if data is None:
+        return _render_account(request, session, found, errors=errors, status_code=400, extra=_echo(TrainingForm, form))
+    training.add_training(session, me, person_id, data)
+    return RedirectResponse(f"/staff/{person_id}?saved=training#training", status_code=303)
+
+
+@router.post("/staff/{person_id}/training/{training_id}/void")
+async def training_void(request: Request, person_id: int, training_id: int, session: DbSession, me: Director):
+    found = service.staff_account(session, person_id)
+    row = session.get(StaffTraining, training_id)
+    if row is None or row.person_id != person_id:
+        raise NotFound()
+    data, errors = parse_form(ReasonForm, await request.form())
+    if data is None:
+        return _render_account(request, session, found, errors={"training_void_id": training_id, "training_void_reason": errors.get("reason")}, status_code=400)
+    training.void_training(session, me, row, data.reason)
+    return RedirectResponse(f"/staff/{person_id}#training", status_code=303)
+
+
 @router.post("/staff/{person_id}/password")
 async def account_password_reset(request: Request, person_id: int, session: DbSession, me: Director):
     found = service.account(session, person_id)
     data, errors = parse_form(PasswordResetForm, await request.form())
-    if errors:
-        return _render_account(request, session, found, errors=errors, status_code=400)
-    service.reset_password(session, me, found, data.new_password)
-    return RedirectResponse(service.account_url(found) + "?saved=password", status_code=303)
+    if not errors:
+        try:
+            service.reset_password(session, me, found, data.new_password)
+            return RedirectResponse(service.account_url(found) + "?saved=password", status_code=303)
+        except Refused as refused:
+            errors = refused.errors
+    return _render_account(request, session, found, errors=errors, status_code=400)
 
 
 def _guardian_context(session, guardian_id: int) -> dict:

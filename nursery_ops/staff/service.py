@@ -1,12 +1,14 @@
-"""Staff accounts and parent sign-ins: create, roles, deactivate, password reset.
+"""The staff register and parent sign-ins: create, post and roles, deactivate, bar, password reset.
 
 Every change is audited in the same transaction; snapshots never carry the
 password hash. A director cannot lock themselves out (deactivate themselves or
-drop their own director role).
+drop their own director role). Staff whose post does not use the app (保安, 炊事...)
+are registered without a sign-in: no username, no password, no role. A person
+barred for harming a child stays deactivated for good (DOMAIN.md "Staff").
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,6 +21,10 @@ from nursery_ops.clock import utcnow
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
+from nursery_ops.policy import Policy
+from nursery_ops.attendance.rules import certificate_valid, missing_certificates
+from nursery_ops.staff.models import CertificateKind, Employment, Job, StaffCertificate, StaffProfile
+from nursery_ops.staff.rules import job_for, sign_in_problem
 
 STAFF_ROLE_ORDER = (Role.director, Role.caregiver, Role.health)
 SECRET_FIELDS = {"password_hash"}
@@ -29,14 +35,34 @@ class Account:
     person: Person
     roles: frozenset[Role]
     last_sign_in: datetime | None = None
+    profile: StaffProfile | None = None
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
+        return bool(self.roles & STAFF_ROLES) or self.profile is not None
+
+    @property
+    def job(self) -> Job:
+        return self.profile.job if self.profile is not None else job_for(self.roles)
+
+    @property
+    def employment(self) -> Employment:
+        return self.profile.employment if self.profile is not None else Employment.full_time
+
+    @property
+    def barred(self) -> bool:
+        return self.profile is not None and self.profile.barred_at is not None
+
+    @property
+    def signs_in(self) -> bool:
+        return self.person.username is not None
 
 
-def _snapshot(person: Person, roles: frozenset[Role] | set[Role]) -> dict:
-    return {**audit.snapshot(person, exclude=SECRET_FIELDS), "roles": sorted(role.value for role in roles)}
+def _snapshot(person: Person, roles: frozenset[Role] | set[Role], profile: StaffProfile | None = None) -> dict:
+    found = {**audit.snapshot(person, exclude=SECRET_FIELDS), "roles": sorted(role.value for role in roles)}
+    if profile is not None:
+        found["profile"] = audit.snapshot(profile)
+    return found
 
 
 def _roles_by_person(session: Session, person_ids: list[int]) -> dict[int, frozenset[Role]]:
@@ -54,18 +80,22 @@ def _last_sign_ins():
     )
 
 
-def staff_accounts(session: Session) -> list[Account]:
-    """Everyone holding a staff role, active first, with roles and last sign-in."""
+def staff_accounts(session: Session, job: Job | None = None) -> list[Account]:
+    """The staff register: everyone holding a staff role or a post, active first (optionally one post)."""
     last = _last_sign_ins()
     staff_ids = select(PersonRole.person_id).where(PersonRole.role.in_(STAFF_ROLES))
     rows = session.exec(
-        select(Person, last.c.last_sign_in)
+        select(Person, last.c.last_sign_in, StaffProfile)
         .outerjoin(last, last.c.person_id == Person.id)
-        .where(Person.id.in_(staff_ids))
+        .outerjoin(StaffProfile, StaffProfile.person_id == Person.id)
+        .where(Person.id.in_(staff_ids) | StaffProfile.person_id.is_not(None))
         .order_by(Person.active.desc(), Person.full_name, Person.id)
     ).all()
-    roles = _roles_by_person(session, [person.id for person, _last in rows])
-    return [Account(person, roles[person.id], last_sign_in) for person, last_sign_in in rows]
+    roles = _roles_by_person(session, [person.id for person, _last, _profile in rows])
+    accounts = [Account(person, roles[person.id], last_sign_in, profile) for person, last_sign_in, profile in rows]
+    # The post of an account made before posts were recorded comes from its roles, so the filter is here;
+    # the register is one nursery's staff, a few dozen rows.
+    return [found for found in accounts if job is None or found.job is job]
 
 
 def account(session: Session, person_id: int) -> Account:
@@ -73,7 +103,7 @@ def account(session: Session, person_id: int) -> Account:
     if person is None:
         raise NotFound()
     last = session.exec(select(func.max(LoginSession.created_at)).where(LoginSession.person_id == person_id)).one()
-    return Account(person, roles_of(session, person_id), last)
+    return Account(person, roles_of(session, person_id), last, session.get(StaffProfile, person_id))
 
 
 def staff_account(session: Session, person_id: int) -> Account:
@@ -95,32 +125,67 @@ def _username_taken(session: Session, username: str) -> bool:
 
 
 def create_staff(
-    session: Session, actor: CurrentPerson, *, full_name: str, username: str, phone: str | None, roles: set[Role], password: str
+    session: Session, actor: CurrentPerson, *, full_name: str, phone: str | None, job: Job | None,
+    employment: Employment, username: str | None, password: str | None, roles: set[Role],
 ) -> Person:
-    if _username_taken(session, username):
-        raise Refused({"username": N_("This username is taken; choose another.")})
-    person = Person(full_name=full_name, username=username, phone=phone, password_hash=hash_password(password))
+    """A new member of staff, with a sign-in when a username is given (then a password and a role too)."""
+    errors = {}
+    job = job or job_for(roles)
+    if problem := sign_in_problem(job, username is not None):
+        errors["username"] = problem
+    if username is not None:
+        if not password:
+            errors["password"] = N_("Give an initial password for the sign-in.")
+        if not roles:
+            errors["roles"] = N_("Choose at least one role.")
+        if _username_taken(session, username):
+            errors["username"] = N_("This username is taken; choose another.")
+    elif roles:
+        errors["roles"] = N_("Roles come with a sign-in: give a username and a password, or clear the roles.")
+    if errors:
+        raise Refused(errors)
+    person = Person(full_name=full_name, username=username, phone=phone,
+                    password_hash=hash_password(password) if username is not None else "")
     session.add(person)
     session.flush()
     set_roles(session, person, roles)
-    audit.record(session, actor.id, "staff_created", person, after=_snapshot(person, roles))
+    profile = StaffProfile(person_id=person.id, job=job, employment=employment)
+    session.add(profile)
+    audit.record(session, actor.id, "staff_created", person, after=_snapshot(person, roles, profile))
     session.commit()
     return person
 
 
+def _refuse_if_barred(found: Account, field: str) -> None:
+    if found.barred:
+        raise Refused({field: N_("This person is barred from working with children: the account stays deactivated for good.")})
+
+
 def update_staff(
-    session: Session, actor: CurrentPerson, found: Account, *, full_name: str, phone: str | None, roles: set[Role]
+    session: Session, actor: CurrentPerson, found: Account, *, full_name: str, phone: str | None, roles: set[Role],
+    job: Job | None = None, employment: Employment | None = None,
 ) -> None:
     person = found.person
     if person.id == actor.id and Role.director not in roles:
         raise Refused({"roles": N_("You cannot remove your own director role.")})
+    if not found.signs_in and roles:
+        raise Refused({"roles": N_("This person has no sign-in, so holds no role in the app.")})
+    if found.signs_in and not roles:
+        raise Refused({"roles": N_("Choose at least one role.")})
+    if roles != (found.roles & STAFF_ROLES):
+        _refuse_if_barred(found, "roles")
     # The staff form only speaks of staff roles: a parent role the person holds stays.
     new_roles = roles | (found.roles - STAFF_ROLES)
-    before = _snapshot(person, found.roles)
+    # An account made before posts were recorded gets its profile now, from its roles: not a change by itself.
+    profile = found.profile or StaffProfile(person_id=person.id, job=found.job, employment=found.employment)
+    before = _snapshot(person, found.roles, profile)
     person.full_name, person.phone = full_name, phone
+    profile.job = job or profile.job
+    profile.employment = employment or profile.employment
     session.add(person)
+    session.add(profile)
     set_roles(session, person, new_roles)
-    after = _snapshot(person, new_roles)
+    after = _snapshot(person, new_roles, profile)
     if after != before:
         audit.record(session, actor.id, "staff_updated", person, before=before, after=after)
     session.commit()
@@ -131,6 +196,8 @@ def set_active(session: Session, actor: CurrentPerson, found: Account, *, active
     person = found.person
     if not active and person.id == actor.id:
         raise Refused({"reason": N_("You cannot deactivate your own account.")})
+    if active:
+        _refuse_if_barred(found, "__all__")
     if person.active == active:
         return
     before = _snapshot(person, found.roles)
@@ -151,8 +218,31 @@ def set_active(session: Session, actor: CurrentPerson, found: Account, *, active
     session.commit()
 
 
+def bar(session: Session, actor: CurrentPerson, found: Account, *, reason: str) -> None:
+    """Bar a person for harming a child: deactivated, signed out everywhere, never to be reactivated."""
+    person = found.person
+    if person.id == actor.id:
+        raise Refused({"bar_reason": N_("You cannot bar yourself.")})
+    if found.barred:
+        return
+    profile = found.profile or StaffProfile(person_id=person.id, job=found.job)
+    before = _snapshot(person, found.roles, found.profile)
+    profile.barred_at, profile.barred_by_id, profile.barred_reason = utcnow(), actor.id, reason
+    person.active = False
+    person.deactivated_at = person.deactivated_at or profile.barred_at
+    session.add(profile)
+    session.add(person)
+    revoke_sessions(session, person.id)
+    audit.record(session, actor.id, "staff_barred", person, before=before,
+                 after=_snapshot(person, found.roles, profile), reason=reason)
+    session.commit()
+
+
 def reset_password(session: Session, actor: CurrentPerson, found: Account, new_password: str) -> None:
     """A new password set by the director; the person's sessions end (audited as a password change)."""
+    _refuse_if_barred(found, "__all__")
+    if not found.signs_in:
+        raise Refused({"new_password": N_("This person has no sign-in.")})
     change_password(session, actor, found.person, new_password)
     session.commit()
 
@@ -220,3 +310,72 @@ def create_parent_account(
     audit.record(session, actor.id, "parent_account_created", person, after=parent_snapshot(person))
     session.commit()
     return person
+
+
+# --- The register as the dashboard reads it -------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateWarning:
+    person: Person
+    kind: CertificateKind
+    name: str
+    valid_until: date
+
+
+@dataclass
+class Staffing:
+    """Who works today and what their certificates say (DOMAIN.md "Staff"), in three statements."""
+
+    working: list[Account]
+    expiring: list[CertificateWarning]  # the newest certificate of a kind, expiring within the warning days
+    missing: list[tuple[Person, list[CertificateKind]]]  # caregivers and health officers without a valid one
+
+    @property
+    def security(self) -> int:
+        return sum(1 for found in self.working if found.job is Job.security)
+
+    @property
+    def health_officers(self) -> list[Employment]:
+        return [found.employment for found in self.working if Role.health in found.roles or found.job is Job.health]
+
+
+def staffing(session: Session, today: date, policy: Policy) -> Staffing:
+    rows = session.exec(
+        select(Person, StaffProfile)
+        .outerjoin(StaffProfile, StaffProfile.person_id == Person.id)
+        .where(
+            Person.active.is_(True),
+            StaffProfile.barred_at.is_(None),
+            Person.id.in_(select(PersonRole.person_id).where(PersonRole.role.in_(STAFF_ROLES)))
+            | StaffProfile.person_id.is_not(None),
+        )
+        .order_by(Person.full_name, Person.id)
+    ).all()
+    ids = [person.id for person, _profile in rows]
+    roles = _roles_by_person(session, ids)
+    working = [Account(person, roles[person.id], None, profile) for person, profile in rows]
+    newest: dict[tuple[int, CertificateKind, str], StaffCertificate] = {}
+    for certificate in session.exec(
+        select(StaffCertificate).where(StaffCertificate.person_id.in_(ids), StaffCertificate.voided_at.is_(None))
+    ):
+        key = (certificate.person_id, certificate.kind, certificate.name)
+        if key not in newest or certificate.valid_until > newest[key].valid_until:
+            newest[key] = certificate
+    people = {found.person.id: found.person for found in working}
+    warn_until = today + timedelta(days=policy.certificate_warning_days)
+    expiring = sorted(
+        (CertificateWarning(people[c.person_id], c.kind, c.name, c.valid_until)
+         for c in newest.values() if today <= c.valid_until <= warn_until),
+        key=lambda warning: (warning.valid_until, warning.person.full_name),
+    )
+    valid: dict[int, set[CertificateKind]] = {}
+    for (person_id, kind, _name), certificate in newest.items():
+        if certificate_valid(False, certificate.valid_until, today):
+            valid.setdefault(person_id, set()).add(kind)
+    missing = [
+        (found.person, lacking) for found in working
+        if found.roles & {Role.caregiver, Role.health}
+        and (lacking := missing_certificates(valid.get(found.person.id, set())))
+    ]
+    return Staffing(working, expiring, missing)

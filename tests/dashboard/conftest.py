@@ -5,11 +5,14 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlmodel import select
 
+from nursery_ops.attendance.rules import REQUIRED_TO_WORK
+from nursery_ops.auth.models import Person
 from nursery_ops.clock import local_today
 from nursery_ops.committee.models import ActivityKind, ParentActivity
 from nursery_ops.enrolment.models import Enrolment
 from nursery_ops.health.models import HearingResult
 from nursery_ops.settings import get_settings
+from nursery_ops.staff.models import Job, StaffCertificate, StaffProfile
 from tests import factories as f
 
 EVERY_DAY = "1234567"
@@ -51,6 +54,25 @@ def screened_at_entry(session, child, enrolment):
     f.make_exam(session, child, enrolment.start_date - timedelta(days=1), haemoglobin_g_l=120, hearing=HearingResult.passed)
 
 
+def certify(session, person, valid_until=None, kinds=REQUIRED_TO_WORK):
+    """The certificates needed to work with children, valid for a year unless `valid_until` says otherwise."""
+    for kind in kinds:
+        session.add(StaffCertificate(person_id=person.id, kind=kind, number=f"{kind.value}-{person.id}",
+                                     issued_on=local_today() - timedelta(days=30),
+                                     valid_until=valid_until or local_today() + timedelta(days=365)))
+
+
+def staffed(session, world):
+    """Every caregiver and the health officer certified, and a security guard (保安) registered: no staff alert."""
+    for person in (world.caregiver_a, world.caregiver_b, world.health):
+        certify(session, person)
+    guard = Person(full_name="王保安")
+    session.add(guard)
+    session.flush()
+    session.add(StaffProfile(person_id=guard.id, job=Job.security))
+    world.security = guard
+
+
 @pytest.fixture
 def quiet_world(world, session):
     """The shared world, every day of the week, with both admissions complete: no alerts of its own."""
@@ -60,6 +82,7 @@ def quiet_world(world, session):
         session.add(enrolment)
         f.complete_admission(session, child, enrolment, guardian)
         screened_at_entry(session, child, enrolment)
+    staffed(session, world)
     for kind in ActivityKind:  # a parent activity and a satisfaction survey within 6 months
         session.add(ParentActivity(held_on=local_today() - timedelta(days=30), kind=kind, title="家长开放日", participants=12,
                                    satisfaction_percent=95 if kind is ActivityKind.survey else None,

@@ -1,0 +1,126 @@
+"""Staff alerts on /director: certificates missing or expiring, no security guard, health staff short; each clears."""
+
+from datetime import timedelta
+
+from sqlalchemy import event
+from sqlmodel import select
+
+from nursery_ops.auth.models import Person
+from nursery_ops.clock import local_today
+from nursery_ops.dashboard.service import staff_alerts
+from nursery_ops.policy import DEFAULT_POLICY, PolicyOverride
+from nursery_ops.staff.models import CertificateKind, Employment, Job, StaffCertificate, StaffProfile
+from tests.dashboard.conftest import certify
+from tests.dashboard.test_alerts import alert_of, director_page
+
+TODAY = local_today()
+
+
+def test_the_quiet_world_has_no_staff_alert(quiet_world, client_for):
+    page = director_page(client_for, quiet_world)
+    assert "No alerts." in page
+
+
+def test_a_caregiver_without_a_valid_certificate_is_an_alert_until_one_is_recorded(quiet_world, client_for, session):
+    world = quiet_world
+    health = session.exec(select(StaffCertificate).where(
+        StaffCertificate.person_id == world.caregiver_a.id, StaffCertificate.kind == CertificateKind.health)).one()
+    health.valid_until = TODAY - timedelta(days=1)
+    session.add(health)
+    session.commit()
+    alert = alert_of(director_page(client_for, world), "certificate_missing")
+    assert alert is not None and f'href="/staff/{world.caregiver_a.id}#certificates"' in alert
+    assert "张老师 · Health certificate (健康证)" in alert
+
+    form = {"kind": "health", "number": "JKZ-2", "issued_on": TODAY.isoformat(),
+            "valid_until": (TODAY + timedelta(days=365)).isoformat()}
+    assert client_for(world.director).post(f"/staff/{world.caregiver_a.id}/certificates", form).status_code == 303
+    assert alert_of(director_page(client_for, world), "certificate_missing") is None
+
+
+def test_a_certificate_expiring_within_45_days_is_an_alert_until_renewed(quiet_world, client_for, session):
+    world = quiet_world
+    certify(session, world.caregiver_b, valid_until=TODAY + timedelta(days=45), kinds=[CertificateKind.no_criminal_record])
+    session.commit()
+    # The newer one-year certificate of the fixture is the one that counts: record an expiring one alone.
+    for row in session.exec(select(StaffCertificate).where(
+            StaffCertificate.person_id == world.caregiver_b.id, StaffCertificate.kind == CertificateKind.no_criminal_record,
+            StaffCertificate.valid_until > TODAY + timedelta(days=45))):
+        row.voided_at = row.recorded_at
+        session.add(row)
+    session.commit()
+    alert = alert_of(director_page(client_for, world), "certificate_expiring")
+    assert alert is not None and "陈老师" in alert and f'/staff/{world.caregiver_b.id}#certificates' in alert
+
+    certify(session, world.caregiver_b, valid_until=TODAY + timedelta(days=46), kinds=[CertificateKind.no_criminal_record])
+    session.commit()
+    assert alert_of(director_page(client_for, world), "certificate_expiring") is None
+
+
+def test_no_security_guard_is_an_alert_until_one_is_registered(quiet_world, client_for, session):
+    world = quiet_world
+    assert client_for(world.director).post(f"/staff/{world.security.id}/deactivate", {"reason": "离职"}).status_code == 303
+    alert = alert_of(director_page(client_for, world), "security_short")
+    assert alert is not None and 'href="/staff?job=security"' in alert
+
+    form = {"full_name": "新保安", "job": "security", "employment": "full_time"}
+    assert client_for(world.director).post("/staff/new", form).status_code == 303
+    assert alert_of(director_page(client_for, world), "security_short") is None
+
+
+def test_no_health_officer_is_an_alert_until_one_is_active(quiet_world, client_for, session):
+    world = quiet_world
+    director = client_for(world.director)
+    director.post(f"/staff/{world.health.id}/deactivate", {"reason": "休假"})
+    alert = alert_of(director_page(client_for, world), "health_staff_short")
+    assert alert is not None and "No active health officer" in alert and 'href="/staff?job=health"' in alert
+    director.post(f"/staff/{world.health.id}/reactivate", {"reason": "回来了"})
+    assert alert_of(director_page(client_for, world), "health_staff_short") is None
+
+
+def test_a_part_time_health_officer_is_short_from_50_children(quiet_world, client_for, session):
+    world = quiet_world
+    session.add(StaffProfile(person_id=world.health.id, job=Job.health, employment=Employment.part_time))
+    # Two children enrolled: a threshold of 2 stands for the 50 of the rule.
+    session.add(PolicyOverride(key="health_staff_full_time_from", value="2", reason="test", changed_by_id=world.director.id))
+    session.commit()
+    alert = alert_of(director_page(client_for, world), "health_staff_short")
+    assert alert is not None and "a full-time health officer is needed" in alert
+
+    form = {"full_name": "刘保健", "roles": ["health"], "job": "health", "employment": "full_time"}
+    assert client_for(world.director).post(f"/staff/{world.health.id}", form).status_code == 303
+    assert alert_of(director_page(client_for, world), "health_staff_short") is None
+
+
+def test_a_barred_caregiver_is_not_working_staff(quiet_world, client_for, session):
+    world = quiet_world
+    health = session.exec(select(StaffCertificate).where(StaffCertificate.person_id == world.caregiver_a.id)).first()
+    health.valid_until = TODAY - timedelta(days=1)
+    session.add(health)
+    session.commit()
+    assert alert_of(director_page(client_for, world), "certificate_missing") is not None
+    client_for(world.director).post(f"/staff/{world.caregiver_a.id}/bar", {"bar_reason": "伤害幼儿", "confirm": "on"})
+    assert alert_of(director_page(client_for, world), "certificate_missing") is None
+
+
+def test_staff_alerts_take_the_same_statements_whatever_the_staff(quiet_world, session, engine):
+    def selects_with(extra: int) -> int:
+        for index in range(extra):
+            cook = Person(full_name=f"厨师{extra}-{index}")
+            session.add(cook)
+            session.flush()
+            session.add(StaffProfile(person_id=cook.id, job=Job.kitchen))
+            certify(session, cook, valid_until=TODAY + timedelta(days=10))
+        session.commit()
+        statements = []
+
+        def count(_connection, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        alerts = staff_alerts(session, local_today(), DEFAULT_POLICY, 2)
+        event.remove(engine, "before_cursor_execute", count)
+        assert [alert.kind for alert in alerts] == ["certificate_expiring"]
+        return len(statements)
+
+    assert selects_with(2) == selects_with(5)

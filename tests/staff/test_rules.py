@@ -1,0 +1,49 @@
+"""The staff register's rules at their edges: sign-ins per post, training totals, security and health staff."""
+
+import pytest
+
+from nursery_ops.auth.models import Role
+from nursery_ops.policy import DEFAULT_POLICY
+from nursery_ops.staff.models import Employment, Job, TrainingKind
+from nursery_ops.staff.rules import health_staff_warning, job_for, security_warning, sign_in_problem, training_totals
+
+FULL, PART = Employment.full_time, Employment.part_time
+
+
+@pytest.mark.parametrize("job, has_username, refused", [
+    (Job.director, False, True), (Job.caregiver, False, True), (Job.health, False, True),
+    (Job.security, False, False), (Job.kitchen, False, False), (Job.other, False, False),
+    (Job.caregiver, True, False), (Job.security, True, False),
+])
+def test_only_posts_that_use_the_app_need_a_sign_in(job, has_username, refused):
+    assert (sign_in_problem(job, has_username) is not None) is refused
+
+
+@pytest.mark.parametrize("roles, job", [
+    ({Role.caregiver}, Job.caregiver), ({Role.health, Role.caregiver}, Job.health),
+    ({Role.director, Role.health}, Job.director), (set(), Job.other),
+])
+def test_an_account_without_a_recorded_post_takes_it_from_its_roles(roles, job):
+    assert job_for(roles) is job
+
+
+@pytest.mark.parametrize("pre_service, ethics, short", [
+    (71.5, 40, {TrainingKind.pre_service}), (72, 40, set()), (72, 39.5, {TrainingKind.ethics}),
+    (0, 0, {TrainingKind.pre_service, TrainingKind.ethics}),
+])
+def test_training_is_short_below_72_pre_service_and_40_ethics_hours(pre_service, ethics, short):
+    totals = training_totals({TrainingKind.pre_service: pre_service, TrainingKind.ethics: ethics}, DEFAULT_POLICY)
+    assert {total.kind for total in totals if total.short} == short
+
+
+@pytest.mark.parametrize("guards, warns", [(0, True), (1, False), (2, False)])
+def test_at_least_one_security_guard(guards, warns):
+    assert (security_warning(guards) is not None) is warns
+
+
+@pytest.mark.parametrize("officers, enrolled, warns", [
+    ([], 10, True), ([PART], 49, False), ([PART], 50, True), ([FULL], 50, False), ([PART, FULL], 80, False),
+    ([FULL], 0, False),
+])
+def test_a_health_officer_part_time_below_50_children_full_time_from_50(officers, enrolled, warns):
+    assert (health_staff_warning(officers, enrolled, DEFAULT_POLICY) is not None) is warns
