@@ -109,6 +109,7 @@ def install_security_headers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     from nursery_ops.attendance.routes import router as attendance_router
+    from nursery_ops.auditlog.routes import router as auditlog_router
     from nursery_ops.auth.invitation_routes import router as invitation_router
     from nursery_ops.auth.routes import router as auth_router
     from nursery_ops.children.routes import router as children_router
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         refunds_router,
         committee_router,
         disclosure_router,
+        auditlog_router,
     ):
         app.include_router(router)
     return app

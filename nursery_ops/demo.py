@@ -77,7 +77,9 @@ from nursery_ops.rooms.tablet import hash_pin
 from nursery_ops.settings import get_settings
 from nursery_ops.staff.models import (
     CertificateKind,
+    Job,
     StaffCertificate,
+    StaffProfile,
     StaffShift,
     TabletPin,
 )
@@ -146,6 +148,25 @@ def _add_tablet_pins_and_certificates(session: Session, people: dict, today: dat
                 )
                 for kind, prefix in ((CertificateKind.no_criminal_record, "WFZ"), (CertificateKind.background_check, "BJ"))
             )
+
+
+# On the staff register without a sign-in: they work with children about, so they hold the certificates too.
+REGISTER_ONLY = (("王保安", Job.security, "13900000021"), ("赵师傅", Job.kitchen, "13900000022"))
+
+
+def _add_staff_without_sign_in(session: Session, today: date, director) -> None:
+    for full_name, job, phone in REGISTER_ONLY:
+        person = Person(username=None, full_name=full_name, phone=phone)
+        session.add(person)
+        session.flush()
+        session.add(StaffProfile(person_id=person.id, job=job))
+        session.add_all(
+            StaffCertificate(
+                person_id=person.id, kind=kind, number=f"{prefix}{person.id:06d}", issued_on=today - timedelta(days=100),
+                valid_until=today + timedelta(days=265), recorded_by_id=director.id,
+            )
+            for kind, prefix in ((CertificateKind.health, "JKZ"), (CertificateKind.no_criminal_record, "WFZ"))
+        )
 
 
 # Today in 小月亮 托小班, so the room tablet has a morning to show: who arrived when (with the
@@ -306,6 +327,7 @@ def load_demo(session: Session, today: date) -> None:
             session.add(RoomCaregiver(room_id=rooms[room_key].id, person_id=person.id))
     director = people["director"]
     _add_tablet_pins_and_certificates(session, people, today, director)
+    _add_staff_without_sign_in(session, today, director)
 
     families: dict[str, tuple[Guardian, Guardian, list[dict]]] = {}
     children: dict[str, Child] = {}

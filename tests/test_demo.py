@@ -19,6 +19,7 @@ from nursery_ops.children.rules import (
     upcoming_band_change,
 )
 from nursery_ops.clock import local_today
+from nursery_ops.dashboard.service import staff_alerts
 from nursery_ops.demo import DEMO_PASSWORD, demo_loaded, load_demo
 from nursery_ops.enrolment.models import (
     CareType,
@@ -35,7 +36,7 @@ from nursery_ops.health.models import HealthExam
 from nursery_ops.policy import DEFAULT_POLICY as policy
 from nursery_ops.rooms.models import Room, RoomCaregiver, RoomType
 from nursery_ops.rooms.rules import age_fits_room, room_type_cap
-from nursery_ops.staff.models import StaffCertificate, TabletPin
+from nursery_ops.staff.models import Job, StaffCertificate, StaffProfile, TabletPin
 
 # Today, and days where month arithmetic is easy to get wrong.
 DAYS = [local_today(), date(2024, 2, 29), date(2025, 1, 31), date(2025, 3, 31), date(2026, 3, 1)]
@@ -212,3 +213,13 @@ def test_demo_has_health_records_to_work_with(session):
     awaited = session.exec(select(ReturnCertificate).where(ReturnCertificate.received_on.is_(None))).all()
     assert len(awaited) == 1
     assert len(health_day(session, today, utcnow()).morning_checks) > 0
+
+
+def test_demo_register_has_a_security_guard_and_kitchen_staff_who_cannot_sign_in(session):
+    today = local_today()
+    load_demo(session, today)
+    session.commit()
+    jobs = session.exec(select(StaffProfile.job, Person.username).join(Person, Person.id == StaffProfile.person_id)).all()
+    assert (Job.security, None) in jobs and (Job.kitchen, None) in jobs
+    kinds = {alert.kind for alert in staff_alerts(session, today, policy, enrolled=40)}
+    assert "security_short" not in kinds

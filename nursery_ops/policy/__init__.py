@@ -103,6 +103,8 @@ ITEMS: tuple[PolicyItem, ...] = (
     # Staff
     PolicyItem("certificate_warning_days", 45, N_("days"), MANAGEMENT_RULES, N_("Warn before a certificate expires"), 1, 180),
     PolicyItem("health_staff_full_time_from", 50, N_("children"), HEALTH_CARE_RULES, N_("A full-time health officer from this many children"), 1, 500),
+    PolicyItem("pre_service_training_hours", 72, N_("hours"), MANAGEMENT_RULES, N_("Pre-service training (岗前培训) at least"), 0, 500),
+    PolicyItem("ethics_training_hours", 40, N_("hours"), MANAGEMENT_RULES, N_("Ethics training (师德培训) at least"), 0, 500),
     # Money
     PolicyItem("prepay_max_months", 3, N_("months"), ZHENGZHOU_PLAN, N_("One-time prepayment covers at most"), 1, 12),
     PolicyItem("refund_due_days", 15, N_("days"), ZHENGZHOU_PLAN, N_("Refunds paid within"), 1, 90),
