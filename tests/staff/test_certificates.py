@@ -74,7 +74,8 @@ def test_void_with_a_reason(client_for, world, session):
     fresh(session)
     certificate = session.exec(select(StaffCertificate)).one()
     void = f"{url(world.caregiver_a)}/{certificate.id}/void"
-    assert client.post(void, {"reason": ""}).status_code == 400
+    refused = client.post(void, {"reason": ""})
+    assert refused.status_code == 400 and f'id="void-{certificate.id}-error"' in refused.text
     fresh(session)
     assert session.get(StaffCertificate, certificate.id).voided_at is None
     assert client.post(void, {"reason": "号码录错"}).status_code == 303

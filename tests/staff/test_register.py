@@ -157,6 +157,8 @@ def test_a_voided_training_no_longer_counts(world, client_for, session):
     director.post(f"/staff/{world.caregiver_a.id}/training", form)
     fresh(session)
     row = session.exec(select(StaffTraining)).one()
+    refused = director.post(f"/staff/{world.caregiver_a.id}/training/{row.id}/void", {"reason": " "})
+    assert refused.status_code == 400 and f'id="void-training-{row.id}-error"' in refused.text
     assert director.post(f"/staff/{world.caregiver_a.id}/training/{row.id}/void", {"reason": "录错了"}).status_code == 303
     assert 'id="training-total-ethics">0.0 of 40 hours' in director.get(f"/staff/{world.caregiver_a.id}").text
 
