@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from nursery_ops.attendance.rules import fever_tenths
+from nursery_ops.attendance.rules import TEMPERATURE_MAX_TENTHS, fever_tenths, parse_temperature
 from nursery_ops.i18n import N_
 from nursery_ops.illness.models import (
     Illness,
@@ -216,14 +216,15 @@ _TOKEN = re.compile(
 )
 # 体温38.5, 38.6度, 38.2 °C, temperature 38.4: a number of degrees said in the text.
 _DEGREES = re.compile(
-    r"(?:体温|温度|temperature|temp)\D{0,6}?(\d{2}(?:[.,]\d{1,2})?)|(\d{2}(?:[.,]\d{1,2})?)\s*(?:度|°|℃)"
+    r"(?:体温|温度|temperature|temp)\D{0,6}?(\d{2}(?:[.,]\d)?)\d?|(\d{2}(?:[.,]\d)?)\d?\s*(?:度|°|℃)"
 )
 
 
 def _fever_in_degrees(text: str, fever_at_tenths: int) -> bool:
+    # Read as the morning check reads a thermometer: tenths, a second decimal dropped.
     for match in _DEGREES.finditer(text):
-        degrees = float((match.group(1) or match.group(2)).replace(",", "."))
-        if fever_at_tenths <= round(degrees * 10) <= 430:
+        tenths = parse_temperature(match.group(1) or match.group(2))
+        if tenths is not None and fever_at_tenths <= tenths <= TEMPERATURE_MAX_TENTHS:
             return True
     return False
 

@@ -178,6 +178,9 @@ def test_sick_absence_words_map_onto_the_symptom_list(text, found):
         ("体温37.3", {Symptom.fever}),
         ("38.6度", {Symptom.fever}),
         ("temperature 38.4", {Symptom.fever}),
+        ("体温37,3", {Symptom.fever}),  # a keypad's decimal comma
+        ("37.25度", set()),  # a second decimal is dropped, as on the morning check: 37.2
+        ("38.25度", {Symptom.fever}),
         ("体温偏高", {Symptom.fever}),
     ],
 )
