@@ -22,6 +22,7 @@ ERROR_MESSAGES = {
     "int_from_float": N_("Enter a whole number."),
     "float_parsing": N_("Enter a number."),
     "decimal_parsing": N_("Enter a number."),
+    "decimal_max_places": N_("Too many decimal places."),
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
     "time_parsing": N_("Enter a time as HH:MM."),

@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('on_date', sa.Date(), nullable=False),
-    sa.Column('hours', sa.Float(), nullable=False),
+    sa.Column('hours_tenths', sa.Integer(), nullable=False),
     sa.Column('kind', sa.Enum('pre_service', 'ethics', 'other', name='trainingkind', native_enum=False, length=24), nullable=False),
     sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),

@@ -78,7 +78,7 @@ class StaffTraining(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     on_date: date
-    hours: float
+    hours_tenths: int  # tenths of an hour, so totals add up exactly
     kind: TrainingKind = Field(sa_type=enum_type(TrainingKind))
     provider: str = Field(default="", max_length=200)
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")

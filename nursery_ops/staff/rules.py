@@ -43,25 +43,34 @@ def sign_in_problem(job: Job, has_username: bool) -> str | None:
     return None
 
 
+def hours_text(tenths: int) -> str:
+    """Tenths of an hour as hours with one decimal: 715 → "71.5"."""
+    return f"{tenths // 10}.{tenths % 10}"
+
+
 @dataclass(frozen=True)
 class TrainingTotal:
     kind: TrainingKind
-    hours: float
-    required: float
+    hours_tenths: int
+    required_hours: int
 
     @property
     def short(self) -> bool:
-        return self.hours < self.required
+        return self.hours_tenths < self.required_hours * 10
+
+    @property
+    def hours(self) -> str:
+        return hours_text(self.hours_tenths)
 
 
-def training_totals(hours_by_kind: dict[TrainingKind, float], policy: Policy) -> list[TrainingTotal]:
-    """Pre-service and ethics hours against the policy's minimums (other training only counted)."""
+def training_totals(tenths_by_kind: dict[TrainingKind, int], policy: Policy) -> list[TrainingTotal]:
+    """Pre-service and ethics hours (in tenths) against the policy's minimums (other training only counted)."""
     required = {
         TrainingKind.pre_service: policy.pre_service_training_hours,
         TrainingKind.ethics: policy.ethics_training_hours,
         TrainingKind.other: 0,
     }
-    return [TrainingTotal(kind, round(hours_by_kind.get(kind, 0.0), 1), required[kind]) for kind in TrainingKind]
+    return [TrainingTotal(kind, tenths_by_kind.get(kind, 0), required[kind]) for kind in TrainingKind]
 
 
 def security_warning(active_security: int) -> Decision | None:

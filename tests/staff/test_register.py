@@ -166,6 +166,7 @@ def test_a_voided_training_no_longer_counts(world, client_for, session):
 @pytest.mark.parametrize("form, field", [
     ({"trained_on": (TODAY + timedelta(days=1)).isoformat(), "hours": "2", "training_kind": "ethics"}, "trained_on"),
     ({"trained_on": TODAY.isoformat(), "hours": "300", "training_kind": "ethics"}, "hours"),
+    ({"trained_on": TODAY.isoformat(), "hours": "1.25", "training_kind": "ethics"}, "hours"),
     ({"trained_on": TODAY.isoformat(), "hours": "2"}, "training_kind"),
 ])
 def test_a_bad_training_is_refused_and_nothing_saved(world, client_for, session, form, field):
@@ -251,3 +252,13 @@ def test_the_same_number_on_two_different_qualifications_is_accepted(world, clie
     assert director.post(f"/staff/{world.caregiver_a.id}/certificates", certificate(name="育婴员")).status_code == 303
     fresh(session)
     assert count(session, StaffCertificate) == 2
+
+
+def test_tenths_of_an_hour_add_up_exactly(world, client_for):
+    director = client_for(world.director)
+    for hours in ("39.7", "0.1", "0.2"):
+        form = {"trained_on": TODAY.isoformat(), "hours": hours, "training_kind": "ethics"}
+        assert director.post(f"/staff/{world.caregiver_a.id}/training", form).status_code == 303
+    page = director.get(f"/staff/{world.caregiver_a.id}").text
+    ethics = page[page.index('id="training-total-ethics"'):]
+    assert ethics.startswith('id="training-total-ethics">40.0 of 40 hours') and "Done" in ethics[:200]

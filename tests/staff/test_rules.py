@@ -28,10 +28,10 @@ def test_an_account_without_a_recorded_post_takes_it_from_its_roles(roles, job):
 
 
 @pytest.mark.parametrize("pre_service, ethics, short", [
-    (71.5, 40, {TrainingKind.pre_service}), (72, 40, set()), (72, 39.5, {TrainingKind.ethics}),
+    (715, 400, {TrainingKind.pre_service}), (720, 400, set()), (720, 395, {TrainingKind.ethics}),
     (0, 0, {TrainingKind.pre_service, TrainingKind.ethics}),
 ])
-def test_training_is_short_below_72_pre_service_and_40_ethics_hours(pre_service, ethics, short):
+def test_training_is_short_below_72_pre_service_and_40_ethics_hours(pre_service, ethics, short):  # in tenths
     totals = training_totals({TrainingKind.pre_service: pre_service, TrainingKind.ethics: ethics}, DEFAULT_POLICY)
     assert {total.kind for total in totals if total.short} == short
 
