@@ -344,6 +344,13 @@ def test_reading_a_childs_illnesses_is_audited(client_for, day, session, illness
     assert [(entry.entity, entry.child_id) for entry in reads] == [("illness", day.child_x.id)] * 2
 
 
+def test_staff_read_the_midday_checks_with_their_notes(client_for, day):
+    assert midday(client_for(day.caregiver_a), day, notes="午睡后有点蔫").status_code == 303
+    page = client_for(day.health).get(f"/children/{day.child_x.id}/illness").text
+    checks = page[page.index('id="midday-checks"'):]
+    assert "36.6 °C" in checks and "午睡后有点蔫" in checks
+
+
 # ---------------------------------------------------------------- outbreaks
 
 
