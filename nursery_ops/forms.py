@@ -7,9 +7,9 @@ of field → message id; the template shows each message next to its field.
 import types
 import typing
 from datetime import date
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.datastructures import FormData
 
 from nursery_ops.clock import local_today
@@ -65,6 +65,19 @@ class Refused(Exception):
 
 class FieldError(ValueError):
     """Raised by a validator with a message id of our own."""
+
+
+def required_text(value: str) -> str:
+    """Text that must be given: blank (spaces only, stripped) is refused like a missing field."""
+    if not value:
+        raise FieldError(ERROR_MESSAGES["missing"])
+    return value
+
+
+class ReasonForm(FormModel):
+    """A void, cancellation or ending: why, in the person's words (required; never blank)."""
+
+    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
 
 
 def _is_list(annotation) -> bool:

@@ -7,8 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from nursery_ops.billing.models import LineKind, PaymentMethod
 from nursery_ops.billing.rules import parse_month
-from nursery_ops.contracts.forms import required_text
-from nursery_ops.forms import FieldError, FormModel, not_in_future
+from nursery_ops.forms import FieldError, FormModel, ReasonForm, not_in_future
 from nursery_ops.i18n import N_
 from nursery_ops.money import signed_yuan_to_fen, yuan_to_fen
 
@@ -81,8 +80,7 @@ class BillForm(FormModel):
         return errors
 
 
-class VoidForm(FormModel):
-    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
+class VoidForm(ReasonForm):
     reissue: bool = False
 
 

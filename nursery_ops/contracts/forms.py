@@ -12,19 +12,10 @@ from nursery_ops.contracts.models import (
     FeeUnit,
 )
 from nursery_ops.enrolment.models import CareType
-from nursery_ops.forms import FieldError, FormModel
+from nursery_ops.forms import FieldError, FormModel, required_text
 from nursery_ops.i18n import N_
 from nursery_ops.money import yuan_to_fen
 from nursery_ops.rooms.models import RoomType
-
-REQUIRED = N_("This field is required.")
-
-
-def required_text(value: str) -> str:
-    if not value:
-        raise FieldError(REQUIRED)
-    return value
-
 
 def yuan_amount(value):
     """A yuan amount as typed ("1280.50") in fen (128050): no negatives, at most two decimals."""
@@ -101,10 +92,6 @@ class SignForm(FormModel):
     guardian_id: int | None = None
     guardian_signed_on: dt.date | None = None
     director_signed_on: dt.date | None = None
-
-
-class ReasonForm(FormModel):
-    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
 
 
 class EndForm(FormModel):

@@ -24,14 +24,13 @@ from nursery_ops.contracts.forms import (
     ContractForm,
     EndForm,
     PhraseForm,
-    ReasonForm,
     SignForm,
     choices,
 )
 from nursery_ops.contracts.models import CalendarDay, Contract, ContractStatus
 from nursery_ops.enrolment.models import Enrolment
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, echo, parse_form
+from nursery_ops.forms import ReasonForm, Refused, echo, parse_form
 from nursery_ops.labels import WEEKDAY_LABELS
 from nursery_ops.labels import choices as label_choices
 from nursery_ops.policy import load_policy

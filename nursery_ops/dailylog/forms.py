@@ -9,7 +9,7 @@ from nursery_ops.dailylog.models import Amount, EntryKind, Meal, Mood, Nappy
 from nursery_ops.dailylog.rules import (
     bottle_error,
 )
-from nursery_ops.forms import FieldError, FormModel
+from nursery_ops.forms import FieldError, FormModel, required_text
 from nursery_ops.i18n import N_
 from nursery_ops.labels import choices
 
@@ -17,12 +17,6 @@ from nursery_ops.labels import choices
 def millilitres(value: int) -> int:
     if (message := bottle_error(value)) is not None:
         raise FieldError(message)
-    return value
-
-
-def required_text(value: str) -> str:
-    if not value:
-        raise FieldError(N_("This field is required."))
     return value
 
 

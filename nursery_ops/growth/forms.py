@@ -60,12 +60,3 @@ class MeasurementForm(FormModel):
     def head_mm(self) -> int | None:
         return None if self.head_cm is None else int(self.head_cm * 10)
 
-
-def _required(value: str) -> str:
-    if not value:
-        raise FieldError(N_("This field is required."))
-    return value
-
-
-class VoidForm(FormModel):
-    reason: Annotated[str, AfterValidator(_required)] = Field(default="", max_length=500)

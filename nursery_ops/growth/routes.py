@@ -15,10 +15,10 @@ from nursery_ops.children.models import Child
 from nursery_ops.children.rules import completed_months
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, parse_form
+from nursery_ops.forms import ReasonForm, Refused, parse_form
 from nursery_ops.growth import rules, service
 from nursery_ops.growth.chart import build_chart
-from nursery_ops.growth.forms import MeasurementForm, VoidForm
+from nursery_ops.growth.forms import MeasurementForm
 from nursery_ops.growth.who import Indicator
 from nursery_ops.templating import render
 
@@ -103,7 +103,7 @@ async def void_measurement(request: Request, session: DbSession, me: HealthStaff
     child = visible_child(session, me, child_id)
     measurement = service.child_measurement(session, child.id, measurement_id)
     form = await request.form()
-    data, errors = parse_form(VoidForm, form)
+    data, errors = parse_form(ReasonForm, form)
     if errors:
         context = {"child": child, "measurement": measurement, "form": dict(form), "errors": errors}
         return render(request, "growth/void.html", context, status_code=400, block="form")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from nursery_ops.forms import FieldError, FormModel
+from nursery_ops.forms import FieldError, FormModel, required_text
 from nursery_ops.i18n import N_
 from nursery_ops.incidents.models import IncidentCategory
 
@@ -83,12 +83,6 @@ def known_regions(codes: list[str]) -> list[str]:
         raise FieldError(N_("Choose one of the options."))
     # In the list's order, once each: the same record however the boxes were ticked.
     return [region.code for region in BODY_REGIONS if region.code in codes]
-
-
-def required_text(value: str) -> str:
-    if not value:
-        raise FieldError(N_("This field is required."))
-    return value
 
 
 Text = Annotated[str, Field(max_length=2000)]

@@ -16,14 +16,7 @@ from nursery_ops.medication.models import (
 )
 from nursery_ops.medication.rules import AS_NEEDED, mentions_as_needed, read_dose
 
-REQUIRED = N_("This field is required.")
 SIGNATURE_REQUIRED = N_("Record an authorisation only when the guardian has signed the paper form.")
-
-
-def required_text(value: str) -> str:
-    if not value:
-        raise FieldError(REQUIRED)
-    return value
 
 
 def no_as_needed(value: str) -> str:
@@ -62,12 +55,6 @@ class AuthorisationForm(FormModel):
     signed_on: Annotated[dt.date, AfterValidator(not_in_future)]
     signed_how: SignedHow
     signature_seen: Annotated[bool, AfterValidator(signed)] = False
-
-
-class ReasonForm(FormModel):
-    """Cancelling an authorisation or voiding a dose: the reason is required."""
-
-    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
 
 
 def due_choice(value: str) -> tuple[int, dt.time]:

@@ -17,7 +17,7 @@ from nursery_ops.children.access import open_health_record, visible_child
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, echo, parse_form
+from nursery_ops.forms import ReasonForm, Refused, echo, parse_form
 from nursery_ops.medication import service
 from nursery_ops.medication.forms import (
     LABELS,
@@ -28,7 +28,6 @@ from nursery_ops.medication.forms import (
     UNIT_LABELS,
     AuthorisationForm,
     DoseForm,
-    ReasonForm,
     choices,
 )
 from nursery_ops.medication.models import DoseOutcome, PrescriptionSource, SignedHow

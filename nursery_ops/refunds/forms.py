@@ -6,7 +6,6 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from nursery_ops.billing.models import PaymentMethod, RefundKind
-from nursery_ops.contracts.forms import required_text
 from nursery_ops.forms import FieldError, FormModel, not_in_future
 from nursery_ops.i18n import N_
 from nursery_ops.money import yuan_to_fen
@@ -64,10 +63,6 @@ class PaidForm(FormModel):
     paid_on: PastDate
     method: PaymentMethod
     reference: str = Field(default="", max_length=100)
-
-
-class ReasonForm(FormModel):
-    reason: Annotated[str, AfterValidator(required_text)] = Field(max_length=500)
 
 
 class SpendingForm(FormModel):

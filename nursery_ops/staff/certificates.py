@@ -20,7 +20,7 @@ from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import FormModel, Refused, not_in_future, parse_form
+from nursery_ops.forms import FormModel, ReasonForm, Refused, not_in_future, parse_form
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.staff import service as staff_service
@@ -44,10 +44,6 @@ class CertificateForm(FormModel):
     name: str = Field(default="", max_length=100)
     issued_on: Annotated[date, AfterValidator(not_in_future)]
     valid_until: date
-
-
-class VoidForm(FormModel):
-    reason: str = Field(max_length=500)
 
 
 @dataclass(frozen=True)
@@ -156,7 +152,7 @@ async def void(request: Request, session: DbSession, me: Director, person_id: in
     certificate = session.get(StaffCertificate, certificate_id)
     if certificate is None or certificate.person_id != person_id:
         raise NotFound()
-    data, errors = parse_form(VoidForm, await request.form())
+    data, errors = parse_form(ReasonForm, await request.form())
     if data is None:
         return _page(request, session, person_id, {}, {"reason": errors.get("reason"), "void_id": certificate_id}, 400)
     void_certificate(session, me, certificate, data.reason)

@@ -15,6 +15,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import (
     FieldError,
     FormModel,
+    ReasonForm,
     Refused,
     form_values,
     parse_form,
@@ -70,10 +71,6 @@ class NewStaffForm(StaffForm):
 class BarForm(FormModel):
     bar_reason: str = Field(min_length=1, max_length=500)
     confirm: bool = False
-
-
-class ReasonForm(FormModel):
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class PasswordResetForm(FormModel):
