@@ -4,6 +4,8 @@ import csv
 import io
 from collections.abc import Iterable
 
+from fastapi import Response
+
 BOM = "\ufeff"
 
 
@@ -16,3 +18,12 @@ def csv_text(rows: Iterable[Iterable[str]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
     return BOM + out.getvalue()
+
+
+def csv_download(rows: Iterable[Iterable[str]], filename: str) -> Response:
+    """A CSV file the browser saves as `filename` (ASCII: dates and report names, never a child's name)."""
+    return Response(
+        csv_text(rows).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -10,6 +10,7 @@ from nursery_ops.auditlog import rules, service
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.forms import parse_form
 from nursery_ops.templating import render, translator_for
+from nursery_ops.spreadsheet import csv_download
 
 router = APIRouter()
 
@@ -54,9 +55,7 @@ def audit_csv(request: Request, session: DbSession, me: Director):
         t = translator_for(request)
         return Response("\n".join(f"{name}: {t.gettext(message)}" for name, message in errors.items()), status_code=400,
                         media_type="text/plain; charset=utf-8")
-    body = service.csv_text(session, data, known, translator_for(request).gettext)
-    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+    return csv_download(service.csv_rows(session, data, known, translator_for(request).gettext), "audit.csv")
 
 
 @router.get("/audit/overrides")

@@ -16,7 +16,7 @@ from nursery_ops.clock import to_local
 from nursery_ops.forms import FormModel
 from nursery_ops.i18n import N_
 from nursery_ops.settings import get_settings
-from nursery_ops.spreadsheet import cell, csv_text as spreadsheet_csv
+from nursery_ops.spreadsheet import cell
 
 
 class AuditFilter(FormModel):
@@ -129,8 +129,8 @@ def overrides(session: Session) -> list[Row]:
     return _rows(session, entries, children)
 
 
-def csv_text(session: Session, data: AuditFilter, known: Choices, gettext: Callable[..., str]) -> str:
-    """Every entry the filter finds, as CSV for a spreadsheet (UTF-8 with a BOM)."""
+def csv_rows(session: Session, data: AuditFilter, known: Choices, gettext: Callable[..., str]) -> list[list[str]]:
+    """Every entry the filter finds, as rows for a spreadsheet (a heading row first)."""
     entries = list(session.exec(_newest_first(select(AuditEntry).where(*_conditions(data)))).all())
     rows = [[gettext(heading) for heading in (
         N_("Time"), N_("Person"), N_("Action"), N_("Kind of record"), N_("Record number"), N_("Child"),
@@ -144,4 +144,4 @@ def csv_text(session: Session, data: AuditFilter, known: Choices, gettext: Calla
             cell("; ".join(f"{change.field}: {change.before} → {change.after}" for change in row.changes)),
             cell(rules.shown_value(entry.before)), cell(rules.shown_value(entry.after)),
         ])
-    return spreadsheet_csv(rows)
+    return rows

@@ -1,4 +1,4 @@
-"""CSV exports of the monthly money report: UTF-8 with a BOM (Excel then reads Chinese), yuan with two decimals."""
+"""The monthly money report as spreadsheet rows (nursery_ops.spreadsheet writes the CSV): yuan with two decimals."""
 
 from collections.abc import Callable
 
@@ -6,12 +6,12 @@ from nursery_ops.billing.forms import KIND_LABELS, METHOD_LABELS
 from nursery_ops.billing.rules import fen_text
 from nursery_ops.billing.service import MoneyReport
 from nursery_ops.i18n import N_
-from nursery_ops.spreadsheet import cell, csv_text as spreadsheet_csv
+from nursery_ops.spreadsheet import cell
 
 CSV_REPORTS = ("income", "payments", "balances", "refunds")
 
 
-def _rows(report: MoneyReport, which: str, _: Callable[..., str]) -> list[list[str]]:
+def csv_rows(report: MoneyReport, which: str, _: Callable[..., str]) -> list[list[str]]:
     if which == "income":
         rows = [[_(N_("Item")), _(N_("Amount (yuan)"))]]
         rows += [[_(KIND_LABELS[row.kind]), fen_text(row.amount_fen)] for row in report.income]
@@ -37,6 +37,3 @@ def _rows(report: MoneyReport, which: str, _: Callable[..., str]) -> list[list[s
         rows.append([_(N_("Total")), "", "", "", fen_text(report.refunds_due_fen)])
     return rows
 
-
-def csv_text(report: MoneyReport, which: str, gettext: Callable[..., str]) -> str:
-    return spreadsheet_csv(_rows(report, which, gettext))

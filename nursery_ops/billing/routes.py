@@ -26,6 +26,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render, translator_for
+from nursery_ops.spreadsheet import csv_download
 
 router = APIRouter()
 
@@ -242,7 +243,5 @@ def money_report_csv(request: Request, session: DbSession, me: Director, month: 
         return Response("Give month=YYYY-MM and report=" + "|".join(reports.CSV_REPORTS), status_code=400,
                         media_type="text/plain; charset=utf-8")
     money = service.money_report(session, chosen, local_today())
-    body = reports.csv_text(money, report, translator_for(request).gettext)
-    filename = f"money-{report}-{chosen.strftime('%Y-%m')}.csv"
-    return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rows = reports.csv_rows(money, report, translator_for(request).gettext)
+    return csv_download(rows, f"money-{report}-{chosen.strftime('%Y-%m')}.csv")

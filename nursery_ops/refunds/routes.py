@@ -5,24 +5,24 @@ recalculates before saving. Refused input re-renders the form (400); nothing is 
 """
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 
 from nursery_ops.auth.access import DbSession, Director, SignedIn
 from nursery_ops.billing.models import RefundKind
 from nursery_ops.clock import local_today
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused, echo, parse_form
+from nursery_ops.forms import ReasonForm, Refused, echo, parse_form
 from nursery_ops.policy import load_policy
 from nursery_ops.refunds import service
 from nursery_ops.refunds.forms import (
     KIND_LABELS,
     METHOD_LABELS,
     PaidForm,
-    ReasonForm,
     RefundForm,
     SpendingForm,
 )
 from nursery_ops.templating import render, translator_for
+from nursery_ops.spreadsheet import csv_download
 
 router = APIRouter()
 
@@ -179,8 +179,7 @@ def meals_csv(request: Request, session: DbSession, me: Director, semester: str 
         account = service.meal_account(session, semester)
     except ValueError:
         raise NotFound() from None
-    return Response(service.meal_account_csv(account, translator_for(request).gettext), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="meal-account-{semester}.csv"'})
+    return csv_download(service.meal_account_rows(account, translator_for(request).gettext), f"meal-account-{semester}.csv")
 
 
 @router.post("/reports/meals/spending")

@@ -47,7 +47,6 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
 from nursery_ops.money import shown_message, shown_params
-from nursery_ops.spreadsheet import csv_text
 from nursery_ops.policy import Decision, Mode
 from nursery_ops.refunds import rules
 from nursery_ops.refunds.forms import PaidForm, RefundForm, SpendingForm, damage_rows
@@ -527,14 +526,14 @@ def fen_text(fen: int) -> str:
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-def meal_account_csv(account: MealAccount, gettext) -> str:
-    """The account as CSV for a spreadsheet (UTF-8 with a BOM)."""
+def meal_account_rows(account: MealAccount, gettext) -> list[list[str]]:
+    """The account as rows for a spreadsheet (a heading row first)."""
     rows = [[gettext("Month"), gettext("Meal income"), gettext("Food spending"), gettext("Surplus / deficit")]]
     rows += [[row.month.strftime("%Y-%m"), fen_text(row.income_fen), fen_text(row.spending_fen), fen_text(row.surplus_fen)]
              for row in account.months]
     rows.append([gettext("Semester"), fen_text(account.income_fen), fen_text(account.spending_fen),
                  fen_text(account.surplus_fen)])
-    return csv_text(rows)
+    return rows
 
 
 def off_percent(account: MealAccount) -> Fraction | None:
