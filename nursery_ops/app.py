@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.rooms.tablet_routes import router as tablet_router
     from nursery_ops.staff.certificates import router as certificates_router
     from nursery_ops.staff.pins import router as pins_router
+    from nursery_ops.staff.roster import router as roster_router
     from nursery_ops.staff.routes import router as staff_router
 
     settings = settings or get_settings()
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         dashboard_router,
         rooms_router,
         children_router,
+        roster_router,  # before staff_router: /staff/roster is not /staff/{person_id}
         staff_router,
         health_router,
         family_router,

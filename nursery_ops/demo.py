@@ -79,9 +79,12 @@ from nursery_ops.staff.models import (
     CertificateKind,
     Job,
     StaffCertificate,
+    RosterEntry,
     StaffProfile,
     StaffShift,
+    StaffTraining,
     TabletPin,
+    TrainingKind,
 )
 
 DEMO_PASSWORD = "nursery-demo"
@@ -126,28 +129,28 @@ def demo_pin(username: str) -> str:
 
 
 def _add_tablet_pins_and_certificates(session: Session, people: dict, today: date, director) -> None:
+    """A PIN for each; the certificates to work with children (DOMAIN.md "Staff"), the director's and the
+    health officer's too. Only one caregiver's health certificate has run out."""
     for username, person in people.items():
         session.add(TabletPin(person_id=person.id, pin_hash=hash_pin(demo_pin(username)), set_by_id=director.id))
-        if username.startswith("caregiver"):
-            issued = today - timedelta(days=375 if username == EXPIRED_CERTIFICATE else 200)
-            session.add(
-                StaffCertificate(
-                    person_id=person.id,
-                    kind=CertificateKind.health,
-                    number=f"JKZ{person.id:06d}",
-                    issued_on=issued,
-                    valid_until=issued + timedelta(days=365),
-                    recorded_by_id=director.id,
-                )
+        issued = today - timedelta(days=375 if username == EXPIRED_CERTIFICATE else 200)
+        session.add(
+            StaffCertificate(
+                person_id=person.id,
+                kind=CertificateKind.health,
+                number=f"JKZ{person.id:06d}",
+                issued_on=issued,
+                valid_until=issued + timedelta(days=365),
+                recorded_by_id=director.id,
             )
-            # Clock-in needs these too (DOMAIN.md "Staff"); only the health certificate has run out.
-            session.add_all(
-                StaffCertificate(
-                    person_id=person.id, kind=kind, number=f"{prefix}{person.id:06d}", issued_on=today - timedelta(days=200),
-                    valid_until=today + timedelta(days=165), recorded_by_id=director.id,
-                )
-                for kind, prefix in ((CertificateKind.no_criminal_record, "WFZ"), (CertificateKind.background_check, "BJ"))
+        )
+        session.add_all(
+            StaffCertificate(
+                person_id=person.id, kind=kind, number=f"{prefix}{person.id:06d}", issued_on=today - timedelta(days=200),
+                valid_until=today + timedelta(days=165), recorded_by_id=director.id,
             )
+            for kind, prefix in ((CertificateKind.no_criminal_record, "WFZ"), (CertificateKind.background_check, "BJ"))
+        )
 
 
 # On the staff register without a sign-in: they work with children about, so they hold the certificates too.
@@ -165,7 +168,9 @@ def _add_staff_without_sign_in(session: Session, today: date, director) -> None:
                 person_id=person.id, kind=kind, number=f"{prefix}{person.id:06d}", issued_on=today - timedelta(days=100),
                 valid_until=today + timedelta(days=265), recorded_by_id=director.id,
             )
-            for kind, prefix in ((CertificateKind.health, "JKZ"), (CertificateKind.no_criminal_record, "WFZ"))
+            for kind, prefix in (
+                (CertificateKind.health, "JKZ"), (CertificateKind.no_criminal_record, "WFZ"), (CertificateKind.background_check, "BJ"),
+            )
         )
 
 
@@ -362,6 +367,8 @@ def load_demo(session: Session, today: date) -> None:
     add_demo_family_day(session, today, _today_at)
     _add_contracts(session, today, rooms, director)
     _add_calendar(session, today, director)
+    _add_roster(session, today, people, director)
+    _add_training(session, today, director)
 
     for username, family, relation in PARENT_ACCOUNTS:
         father, mother, _adults = families[family]
@@ -509,6 +516,54 @@ def _add_calendar(session: Session, today: date, director) -> None:
     session.add(CalendarDay(on_date=new_year, kind=CalendarDayKind.closed, name="元旦", recorded_by_id=director.id))
     session.add(CalendarDay(on_date=repair, kind=CalendarDayKind.closed, caused_by_nursery=True, name="热水系统检修",
                             recorded_by_id=director.id))
+    session.flush()
+
+
+# The duty roster (排班): caregivers alternate early and late duties in their rooms; the posts keep their hours.
+EARLY, LATE = (time(7, 30), time(16, 30)), (time(8, 30), time(17, 30))
+POST_HOURS = {Job.health: (time(8, 0), time(17, 0)), Job.security: (time(7, 0), time(18, 0)), Job.kitchen: (time(6, 30), time(14, 30))}
+
+
+def _add_roster(session: Session, today: date, people: dict, director) -> None:
+    """Last week and the next two weeks, weekdays the nursery is open; the caregiver whose certificate ran out is left off."""
+    closed = set(session.exec(select(CalendarDay.on_date).where(CalendarDay.kind == CalendarDayKind.closed)).all())
+    rooms = {person_id: room_id for room_id, person_id in session.exec(select(RoomCaregiver.room_id, RoomCaregiver.person_id))}
+    posts = [(person.id, POST_HOURS[profile.job]) for person, profile in session.exec(
+        select(Person, StaffProfile).join(StaffProfile, StaffProfile.person_id == Person.id)
+    ) if profile.job in POST_HOURS]
+    posts.append((people["health"].id, POST_HOURS[Job.health]))
+    for offset in range(-7, 15):
+        day = today + timedelta(days=offset)
+        if day.isoweekday() > 5 or day in closed:
+            continue
+        for index, (username, person) in enumerate(people.items()):
+            if person.id in rooms and username != EXPIRED_CERTIFICATE:
+                starts, ends = EARLY if (index + offset) % 2 else LATE
+                session.add(RosterEntry(on_date=day, person_id=person.id, room_id=rooms[person.id],
+                                        starts_at=starts, ends_at=ends, recorded_by_id=director.id))
+        for person_id, (starts, ends) in posts:
+            session.add(RosterEntry(on_date=day, person_id=person_id, starts_at=starts, ends_at=ends,
+                                    recorded_by_id=director.id))
+    session.flush()
+
+
+# The newest caregiver has done her pre-service training but not yet all her ethics hours (师德培训).
+NEW_CAREGIVER = "马老师"
+
+
+def _add_training(session: Session, today: date, director) -> None:
+    """Pre-service (72 h) and ethics (40 h) training for everyone on the register, one short on ethics."""
+    for person in session.exec(select(Person).where(
+        Person.id.in_(select(StaffProfile.person_id)) | Person.id.in_(select(RoomCaregiver.person_id))
+        | (Person.username.in_(("director", "health")))
+    )).all():
+        ethics_tenths = 240 if person.full_name == NEW_CAREGIVER else 400
+        session.add_all([
+            StaffTraining(person_id=person.id, on_date=today - timedelta(days=400), hours_tenths=800,
+                          kind=TrainingKind.pre_service, provider="市妇幼保健院托育岗前培训", recorded_by_id=director.id),
+            StaffTraining(person_id=person.id, on_date=today - timedelta(days=120), hours_tenths=ethics_tenths,
+                          kind=TrainingKind.ethics, provider="区卫健委师德专题培训", recorded_by_id=director.id),
+        ])
     session.flush()
 
 

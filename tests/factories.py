@@ -1,6 +1,6 @@
 """Small factories for the people and places tests need (no global fixture file)."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 
 from sqlmodel import Session
@@ -43,6 +43,17 @@ def make_room(session: Session, name: str, room_type: RoomType = RoomType.toddle
 def assign(session: Session, room: Room, person: Person) -> None:
     session.add(RoomCaregiver(room_id=room.id, person_id=person.id))
     session.flush()
+
+
+def roster(session: Session, person: Person, on: date, room: Room | None = None,
+           starts_at: time = time(7, 30), ends_at: time = time(17, 30)):
+    """A duty on the roster (排班), as the director's form would add it."""
+    from nursery_ops.staff.models import RosterEntry
+
+    entry = RosterEntry(on_date=on, person_id=person.id, room_id=room.id if room else None,
+                        starts_at=starts_at, ends_at=ends_at)
+    session.add(entry)
+    return entry
 
 
 def birth_for_months(months: int, on: date | None = None) -> date:

@@ -221,5 +221,23 @@ def test_demo_register_has_a_security_guard_and_kitchen_staff_who_cannot_sign_in
     session.commit()
     jobs = session.exec(select(StaffProfile.job, Person.username).join(Person, Person.id == StaffProfile.person_id)).all()
     assert (Job.security, None) in jobs and (Job.kitchen, None) in jobs
-    kinds = {alert.kind for alert in staff_alerts(session, today, policy, enrolled=40)}
-    assert "security_short" not in kinds
+    kinds = {alert.kind for alert in staff_alerts(session, [], today, policy, enrolled=40)}
+    assert "security_short" not in kinds  # registered, and on the roster of every weekday
+
+
+def test_demo_roster_puts_everyone_certified_on_duty_on_weekdays(session):
+    from datetime import timedelta
+
+    from nursery_ops.policy import DEFAULT_POLICY
+    from nursery_ops.staff.roster import roster_day
+
+    today = local_today()
+    load_demo(session, today)
+    session.commit()
+    days = (today + timedelta(days=offset) for offset in range(1, 9))
+    weekday = next(day for day in days if day.isoweekday() <= 5 and (day.month, day.day) != (1, 1))  # 元旦 is closed
+    day = roster_day(session, weekday, DEFAULT_POLICY)
+    names = {duty.name for plan in day.rooms for duty in plan.duties}
+    assert "张老师" in names and "杨老师" not in names  # her health certificate has run out
+    assert {duty.job for duty in day.posts} == {Job.health, Job.security, Job.kitchen}
+    assert day.security is None

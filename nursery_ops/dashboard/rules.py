@@ -41,9 +41,10 @@ ALERT_ORDER: dict[str, tuple[AlertGroup, int]] = {
     "growth": (AlertGroup.health, 4),
     # A caregiver without a valid certificate may not work with children; then the posts the rules require.
     "certificate_missing": (AlertGroup.staff, 0),
-    "security_short": (AlertGroup.staff, 1),
-    "health_staff_short": (AlertGroup.staff, 2),
-    "certificate_expiring": (AlertGroup.staff, 3),
+    "roster_short": (AlertGroup.staff, 1),
+    "security_short": (AlertGroup.staff, 2),
+    "health_staff_short": (AlertGroup.staff, 3),
+    "certificate_expiring": (AlertGroup.staff, 4),
     "filed_capacity": (AlertGroup.admission, 0),
     "admission_incomplete": (AlertGroup.admission, 1),
     "vaccination_overdue": (AlertGroup.admission, 2),

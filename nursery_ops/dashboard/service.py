@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from nursery_ops.attendance.rules import children_per_caregiver
 from nursery_ops.attendance.service import unknown_without_call
 from nursery_ops.children.models import Child
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
@@ -37,7 +38,8 @@ from nursery_ops.rooms.day import RoomDay
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.rules import OCCUPANCY_BANDS, filed_capacity_check
 from nursery_ops.rooms.service import holds_place_from
-from nursery_ops.staff.rules import health_staff_warning, security_warning
+from nursery_ops.staff.roster import duty_counts
+from nursery_ops.staff.rules import health_staff_warning, roster_short, security_warning
 from nursery_ops.staff.service import staffing
 
 
@@ -129,7 +131,7 @@ def director_dashboard(session: Session, now: datetime, policy: Policy) -> Dashb
     days = rooms_today(session, rooms, rows, today, now, policy)
     alerts += room_alerts(session, days, today, policy, rooms_by_id)
     alerts += health_alerts(session, days, today, now, policy)
-    alerts += staff_alerts(session, today, policy, len(present))
+    alerts += staff_alerts(session, days, today, policy, len(present))
     alerts += money_alerts(session, today, policy)
     alerts += family_alerts(session, today, policy)
 
@@ -186,14 +188,23 @@ def health_alerts(session: Session, days: list[RoomDay], today: date, now: datet
     return alerts
 
 
-def staff_alerts(session: Session, today: date, policy: Policy, enrolled: int) -> list[Alert]:
-    """The staff register (DOMAIN.md "Staff"): certificates missing or expiring, and the posts the rules require."""
+def staff_alerts(session: Session, days: list[RoomDay], today: date, policy: Policy, enrolled: int) -> list[Alert]:
+    """The staff register and today's roster (DOMAIN.md "Staff"): certificates missing or expiring, the
+    caregivers the expected children need, and the posts the rules require."""
     register = staffing(session, today, policy)
+    duties = duty_counts(session, today)
     alerts = []
     if register.missing:
         alerts.append(Alert("certificate_missing", link="/staff", items=register.missing))
-    if (security := security_warning(register.security)) is not None:
-        alerts.append(Alert("security_short", decision=security, link="/staff?job=security"))
+    for day in days:
+        births = [child.child.birth_date for child in day.children if child.expected]
+        per_caregiver = children_per_caregiver(births, day.room.room_type, today, policy)
+        if (short := roster_short(len(births), per_caregiver, duties.by_room.get(day.room.id, 0))) is not None:
+            alerts.append(Alert("roster_short", room=day.room, decision=short, link=f"/staff/roster#room-{day.room.id}"))
+    expected = sum(1 for day in days for child in day.children if child.expected)
+    if (security := security_warning(register.security, duties.guards, expected)) is not None:
+        link = "/staff/roster#posts" if register.security else "/staff?job=security"
+        alerts.append(Alert("security_short", decision=security, link=link))
     if (health := health_staff_warning(register.health_officers, enrolled, policy)) is not None:
         alerts.append(Alert("health_staff_short", decision=health, link="/staff?job=health"))
     if register.expiring:

@@ -1,6 +1,6 @@
-"""Staff records the day depends on: certificates and room shifts."""
+"""Staff records the day depends on: certificates, training, the duty roster and room shifts."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
@@ -99,6 +99,27 @@ class StaffShift(SQLModel, table=True):
     clock_in_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
     clock_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class RosterEntry(SQLModel, table=True):
+    """排班 — one person on duty on one day, from a time to a time: caregivers in a room, the others at their post.
+
+    The plan the director makes ahead; `StaffShift` is what happened. Voided with a reason, never deleted.
+    """
+
+    __tablename__ = "roster_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    on_date: date = Field(index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    room_id: int | None = Field(default=None, foreign_key="room.id")
+    starts_at: time
+    ends_at: time
+    recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    voided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    voided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    void_reason: str | None = Field(default=None, max_length=500)
 
 
 class TabletPin(SQLModel, table=True):

@@ -2,7 +2,9 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, time
 
+from nursery_ops.attendance.rules import required_caregivers
 from nursery_ops.auth.models import Role
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
@@ -73,11 +75,13 @@ def training_totals(tenths_by_kind: dict[TrainingKind, int], policy: Policy) -> 
     return [TrainingTotal(kind, tenths_by_kind.get(kind, 0), required[kind]) for kind in TrainingKind]
 
 
-def security_warning(active_security: int) -> Decision | None:
-    """DOMAIN.md: at least one security guard (保安) on duty."""
-    if active_security > 0:
-        return None
-    return Decision(Mode.warn, N_("No security guard (保安) is registered as active staff."))
+def security_warning(registered: int, on_roster: int, children_expected: int) -> Decision | None:
+    """DOMAIN.md: at least one security guard (保安) on duty — on the roster of a day children come."""
+    if registered == 0:
+        return Decision(Mode.warn, N_("No security guard (保安) is registered as active staff."))
+    if on_roster == 0 and children_expected > 0:
+        return Decision(Mode.warn, N_("No security guard (保安) is on today's duty roster."))
+    return None
 
 
 def health_staff_warning(health_officers: Iterable[Employment], enrolled: int, policy: Policy) -> Decision | None:
@@ -93,3 +97,80 @@ def health_staff_warning(health_officers: Iterable[Employment], enrolled: int, p
             {"enrolled": enrolled, "threshold": threshold},
         )
     return None
+
+
+# ---------------------------------------------------------------- the duty roster (排班)
+
+
+@dataclass(frozen=True)
+class RosterCandidate:
+    """What the roster rule needs to know about a person on a day."""
+
+    name: str
+    job: Job
+    active: bool
+    barred: bool
+    certificates_missing: bool  # a certificate needed to work with children is missing or expired on the day
+    assigned_rooms: frozenset[int]  # the rooms the person is a caregiver of
+
+
+def roster_refusals(
+    candidate: RosterCandidate,
+    on: date,
+    today: date,
+    room_id: int | None,
+    room_active: bool,
+    starts_at: time,
+    ends_at: time,
+    overlaps: bool,
+) -> dict[str, Decision]:
+    """Why this person cannot be on the roster then (DOMAIN.md "Staff"); field → refusal, empty when fine.
+
+    Expired or missing certificates keep a person off the roster, and a barred or
+    deactivated person is never put on it. A room duty is for one of the room's own
+    caregivers (only there do they count toward its ratio); a caregiver's duty needs a room.
+    """
+    refusals: dict[str, Decision] = {}
+    params = {"name": candidate.name, "date": on.isoformat()}
+    if on < today:
+        refusals["on"] = Decision(Mode.block, N_("The roster of a day gone by stays as it was."))
+    if candidate.barred:
+        refusals["person_id"] = Decision(
+            Mode.block, N_("{name} is barred from working with children and can never be put on the roster."), params)
+    elif not candidate.active:
+        refusals["person_id"] = Decision(
+            Mode.block, N_("{name}'s account is deactivated: reactivate it before putting them on the roster."), params)
+    elif candidate.certificates_missing:
+        refusals["person_id"] = Decision(
+            Mode.block,
+            N_("{name} cannot be put on the roster: a certificate needed to work with children is missing or expired on {date}."),
+            params,
+        )
+    if room_id is None:
+        if candidate.job is Job.caregiver:
+            refusals["room_id"] = Decision(Mode.block, N_("Choose the room a caregiver is on duty in."))
+    elif not room_active:
+        refusals["room_id"] = Decision(Mode.block, N_("This room is closed."))
+    elif room_id not in candidate.assigned_rooms:
+        refusals["room_id"] = Decision(
+            Mode.block,
+            N_("{name} is not one of this room's caregivers: assign them to the room first (they count toward its ratio only there)."),
+            params,
+        )
+    if ends_at <= starts_at:
+        refusals["ends_at"] = Decision(Mode.block, N_("The duty must end after it starts."))
+    elif overlaps and "person_id" not in refusals:
+        refusals["starts_at"] = Decision(Mode.block, N_("{name} is already on the roster at that time that day."), params)
+    return refusals
+
+
+def roster_short(expected: int, per_caregiver: int, rostered: int) -> Decision | None:
+    """WARN when the caregivers on a room's roster are fewer than its expected children need."""
+    needed = required_caregivers(expected, per_caregiver)
+    if rostered >= needed:
+        return None
+    return Decision(
+        Mode.warn,
+        N_("{expected} children are expected: they need {needed} caregivers (1:{ratio}), {rostered} on the roster."),
+        {"expected": expected, "needed": needed, "ratio": per_caregiver, "rostered": rostered},
+    )

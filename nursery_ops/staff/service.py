@@ -17,13 +17,13 @@ from nursery_ops import audit
 from nursery_ops.auth.models import LoginSession, Person, PersonRole, Role, STAFF_ROLES
 from nursery_ops.auth.service import CurrentPerson, change_password, hash_password, revoke_sessions, roles_of, set_roles
 from nursery_ops.children.models import Child, ChildGuardian, Guardian
-from nursery_ops.clock import utcnow
+from nursery_ops.clock import local_date, utcnow
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Policy
 from nursery_ops.attendance.rules import certificate_valid, missing_certificates
-from nursery_ops.staff.models import CertificateKind, Employment, Job, StaffCertificate, StaffProfile
+from nursery_ops.staff.models import CertificateKind, Employment, Job, RosterEntry, StaffCertificate, StaffProfile
 from nursery_ops.staff.rules import job_for, sign_in_problem
 
 STAFF_ROLE_ORDER = (Role.director, Role.caregiver, Role.health)
@@ -206,6 +206,7 @@ def set_active(session: Session, actor: CurrentPerson, found: Account, *, active
     session.add(person)
     if not active:
         revoke_sessions(session, person.id)
+        void_duties_from(session, actor.id, person.id, local_date(person.deactivated_at), reason)
     audit.record(
         session,
         actor.id,
@@ -216,6 +217,15 @@ def set_active(session: Session, actor: CurrentPerson, found: Account, *, active
         reason=reason,
     )
     session.commit()
+
+
+def void_duties_from(session: Session, actor_id: int, person_id: int, day: date, reason: str) -> None:
+    """A person who may no longer work comes off the roster from `day` on (each duty voided and audited)."""
+    now = utcnow()
+    for entry in session.exec(select(RosterEntry).where(
+        RosterEntry.person_id == person_id, RosterEntry.on_date >= day, RosterEntry.voided_at.is_(None)
+    )).all():
+        audit.void(session, actor_id, entry, "roster_entry_voided", reason, now)
 
 
 def bar(session: Session, actor: CurrentPerson, found: Account, *, reason: str) -> None:
@@ -233,6 +243,7 @@ def bar(session: Session, actor: CurrentPerson, found: Account, *, reason: str) 
     session.add(profile)
     session.add(person)
     revoke_sessions(session, person.id)
+    void_duties_from(session, actor.id, person.id, local_date(profile.barred_at), reason)
     audit.record(session, actor.id, "staff_barred", person, before=before,
                  after=_snapshot(person, found.roles, profile), reason=reason)
     session.commit()

@@ -63,14 +63,19 @@ def certify(session, person, valid_until=None, kinds=REQUIRED_TO_WORK):
 
 
 def staffed(session, world):
-    """Every caregiver and the health officer certified, and a security guard (保安) registered: no staff alert."""
+    """Every caregiver and the health officer certified, a security guard (保安) registered, and all of them
+    on today's roster, the caregivers in their rooms: no staff alert."""
     for person in (world.caregiver_a, world.caregiver_b, world.health):
         certify(session, person)
     guard = Person(full_name="王保安")
     session.add(guard)
     session.flush()
     session.add(StaffProfile(person_id=guard.id, job=Job.security))
+    certify(session, guard)
     world.security = guard
+    f.roster(session, world.caregiver_a, local_today(), world.room_a)
+    f.roster(session, world.caregiver_b, local_today(), world.room_b)
+    f.roster(session, guard, local_today())
 
 
 @pytest.fixture

@@ -251,7 +251,7 @@ def test_every_alert_kind_has_a_group():
         "sleep_overdue", "below_ratio", "reason_needed", "call_family", "outdoor", "outbreak", "midday_missing",
         "incident_sign_off", "exam_overdue", "growth", "filed_capacity", "admission_incomplete", "vaccination_overdue",
         "band_change", "late_refunds", "meal_account", "parent_contact",
-        "certificate_missing", "security_short", "health_staff_short", "certificate_expiring",
+        "certificate_missing", "roster_short", "security_short", "health_staff_short", "certificate_expiring",
     }
 
 

@@ -10,7 +10,9 @@ from nursery_ops.clock import local_today
 from nursery_ops.dashboard.service import staff_alerts
 from nursery_ops.policy import DEFAULT_POLICY, PolicyOverride
 from nursery_ops.staff.models import CertificateKind, Employment, Job, StaffCertificate, StaffProfile
-from tests.dashboard.conftest import certify
+from nursery_ops.auth.models import Role
+from tests import factories as f
+from tests.dashboard.conftest import EVERY_DAY, admitted, certify
 from tests.dashboard.test_alerts import alert_of, director_page
 
 TODAY = local_today()
@@ -57,15 +59,44 @@ def test_a_certificate_expiring_within_45_days_is_an_alert_until_renewed(quiet_w
     assert alert_of(director_page(client_for, world), "certificate_expiring") is None
 
 
-def test_no_security_guard_is_an_alert_until_one_is_registered(quiet_world, client_for, session):
+def test_no_security_guard_is_an_alert_until_one_is_registered_and_on_the_roster(quiet_world, client_for, session):
     world = quiet_world
-    assert client_for(world.director).post(f"/staff/{world.security.id}/deactivate", {"reason": "离职"}).status_code == 303
+    director = client_for(world.director)
+    assert director.post(f"/staff/{world.security.id}/deactivate", {"reason": "离职"}).status_code == 303
     alert = alert_of(director_page(client_for, world), "security_short")
-    assert alert is not None and 'href="/staff?job=security"' in alert
+    assert alert is not None and 'href="/staff?job=security"' in alert and "registered" in alert
 
     form = {"full_name": "新保安", "job": "security", "employment": "full_time"}
-    assert client_for(world.director).post("/staff/new", form).status_code == 303
+    assert director.post("/staff/new", form).status_code == 303
+    alert = alert_of(director_page(client_for, world), "security_short")
+    assert alert is not None and 'href="/staff/roster#posts"' in alert and "duty roster" in alert
+
+    session.rollback()
+    guard = session.exec(select(Person).where(Person.full_name == "新保安")).one()
+    certify(session, guard)
+    session.commit()
+    duty = {"on": TODAY.isoformat(), "person_id": guard.id, "starts_at": "07:00", "ends_at": "18:00"}
+    assert director.post("/staff/roster", duty).status_code == 303
     assert alert_of(director_page(client_for, world), "security_short") is None
+
+
+def test_a_room_short_of_caregivers_on_the_roster_is_an_alert_until_another_is_added(quiet_world, client_for, session):
+    world = quiet_world
+    # Six toddlers in room A need two caregivers at 1:5; only 张老师 is on its roster.
+    for index in range(5):
+        admitted(session, f.make_child(session, f"托小{index}", months=18), world.room_a, schedule_days=EVERY_DAY)
+    helper = f.make_person(session, "carer_c", Role.caregiver, full_name="周老师")
+    f.assign(session, world.room_a, helper)
+    certify(session, helper)
+    session.commit()
+    alert = alert_of(director_page(client_for, world), "roster_short")
+    assert alert is not None and f'href="/staff/roster#room-{world.room_a.id}"' in alert
+    assert "6 children are expected: they need 2 caregivers (1:5), 1 on the roster." in alert
+
+    duty = {"on": TODAY.isoformat(), "person_id": helper.id, "room_id": world.room_a.id,
+            "starts_at": "08:00", "ends_at": "17:00"}
+    assert client_for(world.director).post("/staff/roster", duty).status_code == 303
+    assert alert_of(director_page(client_for, world), "roster_short") is None
 
 
 def test_no_health_officer_is_an_alert_until_one_is_active(quiet_world, client_for, session):
@@ -118,7 +149,7 @@ def test_staff_alerts_take_the_same_statements_whatever_the_staff(quiet_world, s
             statements.append(statement)
 
         event.listen(engine, "before_cursor_execute", count)
-        alerts = staff_alerts(session, local_today(), DEFAULT_POLICY, 2)
+        alerts = staff_alerts(session, [], local_today(), DEFAULT_POLICY, 2)
         event.remove(engine, "before_cursor_execute", count)
         assert [alert.kind for alert in alerts] == ["certificate_expiring"]
         return len(statements)

@@ -36,9 +36,18 @@ def test_training_is_short_below_72_pre_service_and_40_ethics_hours(pre_service,
     assert {total.kind for total in totals if total.short} == short
 
 
-@pytest.mark.parametrize("guards, warns", [(0, True), (1, False), (2, False)])
-def test_at_least_one_security_guard(guards, warns):
-    assert (security_warning(guards) is not None) is warns
+@pytest.mark.parametrize("registered, on_roster, expected, message", [
+    (0, 0, 10, "No security guard (保安) is registered as active staff."),
+    (0, 0, 0, "No security guard (保安) is registered as active staff."),
+    (1, 0, 1, "No security guard (保安) is on today's duty roster."),
+    (2, 0, 10, "No security guard (保安) is on today's duty roster."),
+    (1, 0, 0, None),  # no child comes (a weekend): nobody needs to be on duty
+    (1, 1, 10, None),
+    (2, 1, 10, None),
+])
+def test_at_least_one_security_guard_on_duty_on_a_day_children_come(registered, on_roster, expected, message):
+    decision = security_warning(registered, on_roster, expected)
+    assert (decision.message if decision else None) == message
 
 
 @pytest.mark.parametrize("officers, enrolled, warns", [
