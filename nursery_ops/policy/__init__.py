@@ -130,6 +130,22 @@ class PolicyOverride(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
 
 
+def value_hint(item: PolicyItem) -> Decision:
+    """What a rule takes, for the message next to a value that is not one (a ratio of 1:0 is refused)."""
+    if isinstance(item.default, time):
+        return Decision(Mode.block, N_("Enter a time as HH:MM."))
+    if isinstance(item.default, bool):
+        return Decision(Mode.block, N_("Choose yes or no."))
+    params = {"minimum": _number_text(item.minimum), "maximum": _number_text(item.maximum)}
+    if isinstance(item.default, int):
+        return Decision(Mode.block, N_("Enter a whole number from {minimum} to {maximum}."), params)
+    return Decision(Mode.block, N_("Enter a number from {minimum} to {maximum}."), params)
+
+
+def _number_text(number: float | None) -> str:
+    return "" if number is None else f"{number:g}"
+
+
 def parse_value(item: PolicyItem, raw: str):
     """Turn a stored or typed value into the item's type; ValueError when it is not one."""
     if isinstance(item.default, bool):
@@ -186,4 +202,16 @@ def inconsistencies(policy: Policy) -> list[str]:
         problems.append(N_("The mixed room's youngest age must lie between the youngest admitted and the leaving age."))
     if policy.full_day_start >= policy.full_day_end:
         problems.append(N_("The full day must open before it closes."))
+    elif not all(policy.full_day_start < moment <= policy.full_day_end for moment in (
+        policy.absence_cutoff, policy.afternoon_absence_cutoff, policy.midday_check_due, policy.outdoor_warn_from,
+    )):
+        problems.append(N_("The absence cut-offs, the midday check and the outdoor warning must fall within the opening hours."))
+    elif policy.half_day_max_hours * 60 > _minutes(policy.full_day_end) - _minutes(policy.full_day_start):
+        problems.append(N_("A half day cannot be longer than the full day."))
+    if policy.outbreak_three_days < policy.outbreak_same_day:
+        problems.append(N_("The 3-day outbreak count cannot be smaller than the same-day count."))
     return problems
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute

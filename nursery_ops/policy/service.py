@@ -13,6 +13,7 @@ from nursery_ops.policy import (
     inconsistencies,
     load_policy,
     parse_value,
+    value_hint,
 )
 
 
@@ -35,7 +36,7 @@ def change_rule(session: Session, me: CurrentPerson, key: str, raw: str, reason:
     try:
         value = parse_value(item, raw)
     except ValueError:
-        errors["value"] = N_("Enter a value of this rule's kind, within its allowed range.")
+        errors["value"] = value_hint(item)
         return errors
     current = load_policy(session)
     problems = inconsistencies(current.with_values(**{key: value}))

@@ -61,3 +61,49 @@ def test_bad_values_are_refused_next_to_the_field(client_for, world, session, ke
 
 def test_an_unknown_rule_is_404(client_for, world):
     assert client_for(world.director).post("/settings/rules/no_such_rule", {"value": "1", "reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "accepted", "message"),
+    [
+        ("ratio_infant", "0", False, "Enter a whole number from 1 to 20."),  # a ratio of 1:0
+        ("ratio_infant", "1", True, None),
+        ("ratio_infant", "20", True, None),
+        ("ratio_infant", "21", False, "Enter a whole number from 1 to 20."),
+        ("ratio_toddler", "-5", False, "Enter a whole number from 1 to 20."),
+        ("ratio_older", "7.5", False, "Enter a whole number from 1 to 20."),
+        ("fever_celsius", "36.4", False, "Enter a number from 36.5 to 39."),
+        ("fever_celsius", "36.5", True, None),
+        ("fever_celsius", "39", True, None),
+        ("filed_capacity", "0", False, "Enter a whole number from 1 to 2000."),
+        ("absence_cutoff", "9:30am", False, "Enter a time as HH:MM."),
+        ("absence_cutoff", "07:30", False, "must fall within the opening hours"),  # the opening time itself
+        ("absence_cutoff", "07:31", True, None),
+        ("midday_check_due", "17:30", True, None),  # closing time
+        ("midday_check_due", "17:31", False, "must fall within the opening hours"),
+        ("half_day_max_hours", "8", True, None),
+        ("outbreak_three_days", "3", True, None),  # the same-day count is 3
+        ("outbreak_three_days", "2", False, "cannot be smaller than the same-day count"),
+        ("outbreak_same_day", "6", False, "cannot be smaller than the same-day count"),
+    ],
+)
+def test_rule_values_are_kept_within_sane_ranges(client_for, world, session, key, value, accepted, message):
+    response = client_for(world.director).post(f"/settings/rules/{key}", {"value": value, "reason": "市卫健委通知"})
+    assert response.status_code == (303 if accepted else 400)
+    stored = session.exec(select(PolicyOverride.key)).all()
+    assert stored == ([key] if accepted else [])
+    if message:
+        error = response.text.split('id="value-error"')[1].split("</p>")[0]
+        assert message in error
+
+
+def test_a_half_day_longer_than_the_full_day_is_refused(client_for, world, session):
+    client = client_for(world.director)
+    assert client.post("/settings/rules/full_day_end", {"value": "12:00", "reason": "半日园"}).status_code == 400  # cut-offs after noon
+    for key, value in (("outdoor_warn_from", "11:00"), ("midday_check_due", "11:30"), ("afternoon_absence_cutoff", "11:30")):
+        assert client.post(f"/settings/rules/{key}", {"value": value, "reason": "半日园"}).status_code == 303, key
+    # 07:30 to 12:00 is four and a half hours: a half day of 5 hours does not fit, one of 4 does.
+    response = client.post("/settings/rules/full_day_end", {"value": "12:00", "reason": "半日园"})
+    assert response.status_code == 400 and "A half day cannot be longer than the full day." in response.text
+    assert client.post("/settings/rules/half_day_max_hours", {"value": "4", "reason": "半日园"}).status_code == 303
+    assert client.post("/settings/rules/full_day_end", {"value": "12:00", "reason": "半日园"}).status_code == 303
