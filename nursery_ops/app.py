@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.contracts.routes import router as contracts_router
     from nursery_ops.billing.routes import router as billing_router
     from nursery_ops.refunds.routes import router as refunds_router
+    from nursery_ops.reports.routes import router as reports_router
     from nursery_ops.incidents.routes import router as incidents_router
     from nursery_ops.medication.routes import router as medication_router
     from nursery_ops.photos.routes import router as photos_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         committee_router,
         disclosure_router,
         auditlog_router,
+        reports_router,
     ):
         app.include_router(router)
     return app
