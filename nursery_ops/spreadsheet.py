@@ -27,3 +27,8 @@ def csv_download(rows: Iterable[Iterable[str]], filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def csv_refused(text: str) -> Response:
+    """A CSV link with a bad parameter (a month that is not one): the reason as plain text, 400."""
+    return Response(text, status_code=400, media_type="text/plain; charset=utf-8")

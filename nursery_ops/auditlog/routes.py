@@ -3,14 +3,13 @@
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from starlette.datastructures import MultiDict
 
 from nursery_ops.auditlog import rules, service
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.forms import parse_form
 from nursery_ops.templating import render, translator_for
-from nursery_ops.spreadsheet import csv_download
+from nursery_ops.spreadsheet import csv_download, csv_refused
 
 router = APIRouter()
 
@@ -53,8 +52,7 @@ def audit_csv(request: Request, session: DbSession, me: Director):
     data, errors, known, _form = _filter(request, session)
     if errors:
         t = translator_for(request)
-        return Response("\n".join(f"{name}: {t.gettext(message)}" for name, message in errors.items()), status_code=400,
-                        media_type="text/plain; charset=utf-8")
+        return csv_refused("\n".join(f"{name}: {t.gettext(message)}" for name, message in errors.items()))
     return csv_download(service.csv_rows(session, data, known, translator_for(request).gettext), "audit.csv")
 
 

@@ -5,7 +5,7 @@ other families, 403 for other staff: `contracts.service.contract_for_view`).
 """
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from starlette.datastructures import MultiDict
 
 from nursery_ops.auth.access import DbSession, Director, SignedIn
@@ -26,7 +26,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render, translator_for
-from nursery_ops.spreadsheet import csv_download
+from nursery_ops.spreadsheet import csv_download, csv_refused
 
 router = APIRouter()
 
@@ -240,8 +240,7 @@ def money_report(request: Request, session: DbSession, me: Director, month: str 
 def money_report_csv(request: Request, session: DbSession, me: Director, month: str = "", report: str = "income"):
     chosen = rules.parse_month(month)
     if chosen is None or report not in reports.CSV_REPORTS:
-        return Response("Give month=YYYY-MM and report=" + "|".join(reports.CSV_REPORTS), status_code=400,
-                        media_type="text/plain; charset=utf-8")
+        return csv_refused("Give month=YYYY-MM and report=" + "|".join(reports.CSV_REPORTS))
     money = service.money_report(session, chosen, local_today())
     rows = reports.csv_rows(money, report, translator_for(request).gettext)
     return csv_download(rows, f"money-{report}-{chosen.strftime('%Y-%m')}.csv")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -29,7 +28,7 @@ from nursery_ops.reports.chart import BarChart, bar_chart
 from nursery_ops.reports.period import Month, chosen_month
 from nursery_ops.rooms.models import Room
 from nursery_ops.settings import get_settings
-from nursery_ops.spreadsheet import cell, csv_download
+from nursery_ops.spreadsheet import cell, csv_download, csv_refused
 from nursery_ops.staff.rules import hours_text
 from nursery_ops.templating import render, translator_for
 
@@ -267,6 +266,6 @@ def attendance_csv(request: Request, session: DbSession, me: Director, month: st
     gettext = translator_for(request).gettext
     chosen, errors = chosen_month(month, local_today())
     if chosen is None:
-        return Response(gettext(errors["month"]), status_code=400, media_type="text/plain; charset=utf-8")
+        return csv_refused(gettext(errors["month"]))
     report = attendance_report(session, chosen, local_today(), utcnow())
     return csv_download(csv_rows(report, gettext), f"attendance-{chosen.text}.csv")

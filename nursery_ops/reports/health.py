@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -37,7 +36,7 @@ from nursery_ops.medication.models import DoseOutcome, MedicationDose
 from nursery_ops.reports.chart import BarChart, bar_chart
 from nursery_ops.reports.period import Month, chosen_month
 from nursery_ops.rooms.models import Room
-from nursery_ops.spreadsheet import cell, csv_download
+from nursery_ops.spreadsheet import cell, csv_download, csv_refused
 from nursery_ops.templating import render, translator_for
 
 router = APIRouter()
@@ -263,5 +262,5 @@ def health_csv(request: Request, session: DbSession, me: HealthStaff, month: str
     chosen, errors = chosen_month(month, local_today())
     gettext = translator_for(request).gettext
     if chosen is None:
-        return Response(gettext(errors["month"]), status_code=400, media_type="text/plain; charset=utf-8")
+        return csv_refused(gettext(errors["month"]))
     return csv_download(csv_rows(_report(session, me, chosen), gettext), f"health-{chosen.text}.csv")

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
@@ -34,7 +33,7 @@ from nursery_ops.reports.chart import BarChart, bar_chart
 from nursery_ops.reports.period import Month, chosen_month
 from nursery_ops.rooms.models import Room
 from nursery_ops.settings import get_settings
-from nursery_ops.spreadsheet import cell, csv_download
+from nursery_ops.spreadsheet import cell, csv_download, csv_refused
 from nursery_ops.templating import render, translator_for
 
 router = APIRouter()
@@ -304,6 +303,6 @@ def enrolment_csv(request: Request, session: DbSession, me: Director, month: str
     chosen, errors = chosen_month(month, local_today())
     gettext = translator_for(request).gettext
     if chosen is None:
-        return Response(gettext(errors["month"]), status_code=400, media_type="text/plain; charset=utf-8")
+        return csv_refused(gettext(errors["month"]))
     report = movements_report(session, chosen, load_policy(session))
     return csv_download(csv_rows(report, gettext), f"enrolment-{chosen.text}.csv")

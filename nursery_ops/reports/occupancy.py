@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -29,7 +28,7 @@ from nursery_ops.reports.period import Month, chosen_month
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.rules import OCCUPANCY_BANDS, band_counts, filed_capacity_check, room_months
 from nursery_ops.rooms.service import holds_place_on
-from nursery_ops.spreadsheet import cell, csv_download
+from nursery_ops.spreadsheet import cell, csv_download, csv_refused
 from nursery_ops.templating import render, translator_for
 
 router = APIRouter()
@@ -185,6 +184,6 @@ def occupancy_csv(request: Request, session: DbSession, me: Director, month: str
     chosen, errors = chosen_month(month, local_today())
     if chosen is None or table not in CSV_TABLES:
         message = errors.get("month") or NOT_A_TABLE
-        return Response(gettext(message), status_code=400, media_type="text/plain; charset=utf-8")
+        return csv_refused(gettext(message))
     report = occupancy_report(session, chosen, local_today())
     return csv_download(csv_rows(report, gettext, table), f"occupancy-{table}-{chosen.text}.csv")

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from pydantic import BeforeValidator
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
@@ -32,7 +31,7 @@ from nursery_ops.policy import Decision, Policy, load_policy
 from nursery_ops.reports.chart import BarChart, bar_chart
 from nursery_ops.rooms.service import holds_place_on
 from nursery_ops.settings import get_settings
-from nursery_ops.spreadsheet import cell, csv_download
+from nursery_ops.spreadsheet import cell, csv_download, csv_refused
 from nursery_ops.staff.certificates import KIND_LABELS, certificate_status
 from nursery_ops.staff.models import (
     CertificateKind,
@@ -331,6 +330,6 @@ def staff_csv(request: Request, session: DbSession, me: Director):
     on, _form, errors = _chosen_day(request)
     gettext = translator_for(request).gettext
     if on is None:
-        return Response(gettext(errors["on"]), status_code=400, media_type="text/plain; charset=utf-8")
+        return csv_refused(gettext(errors["on"]))
     report = staff_report(session, on, load_policy(session))
     return csv_download(csv_rows(report, gettext), f"staff-{on.isoformat()}.csv")
