@@ -16,6 +16,12 @@ RUN groupadd --system --gid 10001 nursery \
 
 WORKDIR /app
 
+# pg_dump / pg_restore for `python -m nursery_ops backup` and `restore` on PostgreSQL (Debian's client,
+# which must not be older than the server).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, in their own layer: a code change does not reinstall them.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
