@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from nursery_ops.forms import LARGEST_INTEGER, whole_number
 from nursery_ops.i18n import N_
 
 PAGE_SIZE = 50
+LAST_PAGE = LARGEST_INTEGER // PAGE_SIZE  # the row offset of a page must fit an INTEGER too
 
 # Actions in plain words; an action missing here is shown as stored (a new kind is never hidden).
 ACTION_LABELS = {
@@ -80,6 +82,7 @@ ACTION_LABELS = {
     "password_changed": N_("Password changed"),
     "parent_account_created": N_("Parent sign-in created"),
     "signed_in": N_("Signed in"),
+    "retention_purge": N_("Records removed after the retention period"),
 }
 
 # Kinds of record (the table an entry is about, or what a health-record read opened).
@@ -162,8 +165,9 @@ def utc_range(date_from: date | None, date_to: date | None, zone: tzinfo) -> tup
 
 
 def page_number(raw: str | None) -> int:
-    """A page link edited by hand (0, -3, "abc") shows the first page rather than an error."""
-    return int(raw) if raw and raw.isdigit() and int(raw) >= 1 else 1
+    """A page link edited by hand (0, -3, "abc", "²", a number beyond any page) shows the first page rather than an error."""
+    number = whole_number(raw)
+    return number if number is not None and 1 <= number <= LAST_PAGE else 1
 
 
 def shown_value(value: Any) -> str:

@@ -44,6 +44,8 @@ class Child(SQLModel, table=True):
     consent_on: date | None = None
     consent_guardian_id: int | None = Field(default=None, foreign_key="guardian.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    # Past retention (nursery_ops.retention): only a pseudonymised row the accounting records point at is left.
+    purged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class Guardian(SQLModel, table=True):

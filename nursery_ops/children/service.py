@@ -74,6 +74,7 @@ def list_children(session: Session, filters: ChildFilters, today: date, policy: 
         select(Child, enrolment, Room)
         .outerjoin(enrolment, and_(enrolment.child_id == Child.id, rank == 1))
         .outerjoin(Room, Room.id == enrolment.room_id)
+        .where(Child.purged_at.is_(None))
         .order_by(Child.full_name, Child.id)
     )
     if filters.q:
@@ -145,8 +146,9 @@ class ChildRecord:
 
 
 def get_child(session: Session, child_id: int) -> Child:
+    """A child's record; a purged child (past retention) has none left: 404."""
     child = session.get(Child, child_id)
-    if child is None:
+    if child is None or child.purged_at is not None:
         raise NotFound()
     return child
 
