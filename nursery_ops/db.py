@@ -4,14 +4,22 @@ SQLite runs in WAL mode with foreign keys on, and every request that may write
 opens its transaction with BEGIN IMMEDIATE so concurrent writers queue on the
 busy timeout instead of failing half-way with "database is locked".
 PostgreSQL needs none of this; the same code runs on both.
+
+A writer waiting on the busy timeout blocks its thread, and `async def` routes
+run their database work on the event loop's thread. So on SQLite, requests that
+may write also take turns per event loop (`write_turn`): otherwise one request
+waits on the loop for the lock while the request holding it waits for the loop,
+until the busy timeout ends both in "database is locked".
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy import Enum as SAEnum
@@ -100,6 +108,30 @@ def open_session(engine: Engine, *, write: bool) -> Session:
     """A session whose first statement opens a read or a write transaction."""
     bind = engine.execution_options(**WRITE) if write else engine
     return Session(bind=bind, expire_on_commit=False)
+
+
+_write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def write_turn(engine: Engine, write: bool) -> AsyncIterator[None]:
+    """Hold a request that may write until no other one of this event loop writes to SQLite.
+
+    The wait is awaited, so the loop goes on serving the writer ahead. The short write
+    transactions of their own that page views open (audit reads, the tablet's clock) run
+    in sync routes and dependencies, in worker threads, and never wait for the loop, so
+    they need no turn (an `async def` page view must not open one). Other processes on
+    the same file wait on the busy timeout as before; PostgreSQL locks rows, not the file.
+    """
+    if not write or engine.dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    turn = _write_turns.get(loop)
+    if turn is None:
+        turn = _write_turns[loop] = asyncio.Lock()
+    async with turn:
+        yield
 
 
 @contextmanager
