@@ -6,6 +6,8 @@
 #   make demo                migrate, then load the demo nursery if it is not there yet
 #   make migration m="..."   autogenerate the next migration from the models
 #   make messages            extract UI strings, update the translation catalogs
+#   make bench               benchmark on a generated nursery (3 years; BENCH_DATABASE_URL adds PostgreSQL)
+#   make bench-quick         the same with 1 month and short phases, under 2 minutes
 #   make clean               remove the venv, compiled catalogs and caches (keeps ./var/)
 
 PYTHON ?= python3
@@ -15,6 +17,9 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# A PostgreSQL database the benchmark may empty and fill (postgresql+psycopg://...); SQLite is always measured.
+BENCH_DATABASE_URL ?=
+BENCH_ARGS = $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
 
 LOCALES := nursery_ops/i18n/locales
 POT := nursery_ops/i18n/messages.pot
@@ -27,7 +32,7 @@ SCRATCH_DB := var/migration-scratch.db
 SCRATCH_URL := sqlite:///$(CURDIR)/$(SCRATCH_DB)
 NEXT_REV = $(shell printf '%04d' $$(( $$(ls migrations/versions/[0-9][0-9][0-9][0-9]_*.py 2>/dev/null | wc -l) + 1 )))
 
-.PHONY: run serve test migrate demo migration initial-migration messages catalogs install clean
+.PHONY: run serve test migrate demo migration initial-migration messages catalogs install clean bench bench-quick
 
 run: $(STAMP) catalogs
 	$(BIN)/python -m nursery_ops demo
@@ -41,6 +46,13 @@ test: $(STAMP) catalogs
 
 migrate: $(STAMP)
 	$(BIN)/python -m nursery_ops migrate
+
+# Results in bench/results/ (latest.* for bench, quick.* for bench-quick); databases and logs in bench/work/.
+bench: $(STAMP) catalogs
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: $(STAMP) catalogs
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m nursery_ops demo
