@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nursery_ops.auth.csrf import verify_csrf
+from nursery_ops.auth.csrf import body_limit_bytes, verify_csrf
 from nursery_ops.db import build_engine
 from nursery_ops.errors import (
     CsrfFailed,
@@ -18,7 +18,9 @@ from nursery_ops.errors import (
     LoginRequired,
     NotFound,
     TabletLocked,
+    TwoStepSetupDue,
 )
+from nursery_ops.forms import address_in_range
 from nursery_ops.i18n import N_
 from nursery_ops.settings import PROJECT_ROOT, Settings, get_settings
 from nursery_ops.templating import is_htmx, render
@@ -29,14 +31,20 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 )
+TWO_STEP_SETUP = "/account/two-step"
 
 
-def _error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+def _error_page(request: Request, status_code: int, title: str, message: str, *, shown_by_htmx: bool = False) -> Response:
+    """The error page; `shown_by_htmx`: an htmx request gets its content for the page's main area
+    (base.html's htmx config swaps that status in), not a whole page inside a child's tile."""
+    headers = {"HX-Retarget": "#main", "HX-Reswap": "innerHTML"} if shown_by_htmx and is_htmx(request) else None
     return render(
         request,
         "error.html",
         {"status_code": status_code, "title": title, "message": message},
         status_code=status_code,
+        block="content" if shown_by_htmx else None,
+        headers=headers,
     )
 
 
@@ -47,6 +55,12 @@ def install_error_pages(app: FastAPI) -> None:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(TwoStepSetupDue)
+    async def two_step_setup_due(request: Request, _exc: TwoStepSetupDue):
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": TWO_STEP_SETUP})
+        return RedirectResponse(TWO_STEP_SETUP, status_code=303)
 
     @app.exception_handler(TabletLocked)
     async def tablet_locked(request: Request, exc: TabletLocked):
@@ -83,28 +97,69 @@ def install_error_pages(app: FastAPI) -> None:
         if exc.status_code == 405:
             return _error_page(request, 405, N_("Not allowed"), N_("This address does not accept that kind of request."))
         if exc.status_code == 413:
-            return _error_page(request, 413, N_("Too large"), N_("The file is larger than allowed."))
+            # A tablet photo far over the cap, refused before it is read: say so where the caregiver looks.
+            return _error_page(request, 413, N_("Too large"), N_("The file is larger than allowed."), shown_by_htmx=True)
         return _error_page(request, exc.status_code, N_("Error"), N_("The request could not be completed."))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error_page(request, 500, N_("Something went wrong"),
+        page = _error_page(request, 500, N_("Something went wrong"),
             N_("Nothing was saved. Please try again; if it happens again, tell the director."),)
+        # Starlette sends this page from outside every middleware: the headers are added here.
+        add_security_headers(request.url.path, page)
+        return page
+
+
+def add_security_headers(path: str, response: Response) -> None:
+    """The headers every response carries (a route may set a stricter or more specific one first)."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if get_settings().cookie_secure:
+        # Served over HTTPS (the same setting makes cookies Secure): browsers never fall back to HTTP.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if not path.startswith("/static/"):
+        # Pages carry children's data: never kept by the browser or a proxy.
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 def install_security_headers(app: FastAPI) -> None:
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/static/"):
-            # Pages carry children's data: never kept by the browser or a proxy.
-            response.headers.setdefault("Cache-Control", "no-store")
+        add_security_headers(request.url.path, response)
         return response
+
+
+class BodyLimit:
+    """Refuse (413) a request body that grows past the upload limit while it is read.
+
+    verify_csrf refuses a declared Content-Length that is too large before reading; a chunked
+    body declares none, and the form parser would spool all of it to disk. The refusal is raised
+    from `receive`, i.e. inside the route reading the form, where the 413 page is rendered.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, seen = body_limit_bytes(), 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise StarletteHTTPException(status_code=413)
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -112,6 +167,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from nursery_ops.auditlog.routes import router as auditlog_router
     from nursery_ops.auth.invitation_routes import router as invitation_router
     from nursery_ops.auth.routes import router as auth_router
+    from nursery_ops.auth.two_step_routes import router as two_step_router
     from nursery_ops.children.routes import router as children_router
     from nursery_ops.committee.routes import router as committee_router
     from nursery_ops.dailylog.routes import router as dailylog_router
@@ -144,15 +200,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url="/docs" if settings.debug else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.debug else None,
-        dependencies=[Depends(verify_csrf)],
+        dependencies=[Depends(verify_csrf), Depends(address_in_range)],
     )
     app.state.settings = settings
     app.state.engine = engine or build_engine(settings.database_url)
     install_error_pages(app)
+    # Inside the headers middleware: a refusal raised from its `receive` would come out of that one's task group.
+    app.add_middleware(BodyLimit)
     install_security_headers(app)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in (
         auth_router,
+        two_step_router,
         invitation_router,
         dashboard_router,
         rooms_router,

@@ -1,4 +1,4 @@
-"""The command line: `python -m nursery_ops migrate | demo | serve | createuser`.
+"""The command line: `python -m nursery_ops migrate | demo | serve | createuser | reset-two-step | backup | restore | purge`.
 
 Every command reads the database from `DATABASE_URL` (see the README); none
 depends on the current directory.
@@ -8,6 +8,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -168,6 +169,170 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from nursery_ops import backup
+
+    settings = get_settings()
+    directory = args.to or backup.default_backup_dir(settings.data_dir)
+    try:
+        path = backup.create_backup(settings.database_url, settings.data_dir, directory)
+        removed = backup.prune_backups(directory, args.keep) if args.keep is not None else []
+    except backup.BackupError as error:
+        raise CommandError(str(error)) from error
+    print(path)
+    for old in removed:
+        print(f"Removed the older backup {old}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from nursery_ops import backup
+
+    settings = get_settings()
+    try:
+        report = backup.restore_backup(args.archive, settings.database_url, settings.data_dir, force=args.force)
+    except backup.BackupError as error:
+        raise CommandError(str(error)) from error
+    print(f"Restored {args.archive} into {report.database}, and {report.files} stored files into {settings.data_dir}.")
+    if report.mismatches:
+        print("error: the restored row counts differ from the backup's manifest:", file=sys.stderr)
+        for line in report.mismatches:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    rows = sum(report.row_counts.values())
+    print(f"Row counts match the backup in all {len(report.row_counts)} tables ({rows} rows).")
+    if report.migrated_to:
+        print(f"The backup was at database revision {report.backup_revision}: migrated it to {report.migrated_to}.")
+    return 0
+
+
+def _keep_count(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return int(value)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Remove what is past retention (nursery_ops.retention): a dry run unless --yes."""
+    from nursery_ops import retention
+    from nursery_ops.clock import local_today
+    from nursery_ops.db import build_engine, open_session
+    from nursery_ops.policy import load_policy
+
+    today = local_today()
+    engine = build_engine(database_url())
+    try:
+        with open_session(engine, write=False) as session:
+            policy = load_policy(session)
+            due = _due(session, args.child, today, policy)
+            plans = [] if args.yes else [retention.plan_purge(session, item) for item in due]
+        if not args.yes:
+            for plan in plans:
+                print("\n".join(_plan_lines(plan)))
+            if plans:
+                print(f"Dry run: nothing changed. Run again with --yes to purge {len(plans)} child(ren).")
+            return 0
+        failures = 0
+        for item in due:
+            with open_session(engine, write=True) as session:
+                try:
+                    plan = retention.purge_child(session, item.child_id, today, policy)
+                except retention.NotDue as refusal:
+                    message = _not_due(refusal.standing, policy.retention_years)
+                except retention.RetentionError as error:
+                    message = f"child {item.child_id} was not purged (nothing of it changed): {error}"
+                else:
+                    print("\n".join(_plan_lines(plan, done=True)))
+                    continue
+            if args.child is not None:
+                raise CommandError(message)
+            # One child's odd records must not hold back the others' purge night after night.
+            print(f"error: {message}", file=sys.stderr)
+            failures += 1
+        if due:
+            print(f"Purged {len(due) - failures} child(ren); each has a retention_purge entry in the audit log.")
+        return 1 if failures else 0
+    finally:
+        engine.dispose()
+
+
+def _due(session, child_id: int | None, today, policy) -> list:
+    """The standings to purge: every child due, or the one asked for (refused unless due)."""
+    from nursery_ops import retention
+    from nursery_ops.errors import NotFound
+
+    if child_id is None:
+        due = [item for item in retention.standings(session, today, policy) if item.due]
+        if not due:
+            print(f"Nothing is past retention ({policy.retention_years} years after a child left).")
+        return due
+    try:
+        item = retention.child_standing(session, child_id, today, policy)
+    except NotFound:
+        raise CommandError(f"there is no child with id {child_id}") from None
+    if item.purged:
+        print(f"Child {child_id} is already purged; nothing to do.")
+        return []
+    if not item.due:
+        raise CommandError(_not_due(item, policy.retention_years))
+    return [item]
+
+
+def _not_due(item, years: int) -> str:
+    if item.left_on is None:
+        return (f"child {item.child_id} is not past retention: it has a current or future place or is on the "
+                "waitlist, so it has not left")
+    return (f"child {item.child_id} is not past retention: its last day is {item.left_on}, its records are kept "
+            f"until {item.keep_until} ({years} years); it can be purged from the day after")
+
+
+def _plan_lines(plan, *, done: bool = False) -> list[str]:
+    counts = plan.counts()
+
+    def listed(group: dict) -> str:
+        return ", ".join(f"{name} {count}" for name, count in group.items()) or "-"
+
+    verb = ("deleted", "pseudonymised", "kept (accounting)") if done else ("delete", "pseudonymise", "keep (accounting)")
+    lines = [
+        f"Child {plan.child_id}: left on {plan.standing.left_on}, kept until {plan.standing.keep_until}",
+        f"  {verb[0]}: {listed(counts['deleted'])}",
+        f"  {verb[1]}: {listed(counts['pseudonymised'])}",
+        f"  {verb[2]}: {listed(counts['kept'])}",
+    ]
+    if counts["unlinked"]:
+        lines.append(f"  references cleared: {listed(counts['unlinked'])}")
+    if counts["moved_to_another_child"]:
+        lines.append(f"  group photo entries moved to another child tagged: {listed(counts['moved_to_another_child'])}")
+    lines.append(f"  audit entries whose before/after are cleared: {counts['audit_entries_cleared']}; "
+                 f"photo files: {counts['photo_files']}")
+    return lines
+
+
+def cmd_reset_two_step(args: argparse.Namespace) -> int:
+    """The way back in for the only director whose phone is lost (the web reset needs a signed-in director)."""
+    from nursery_ops.auth import two_step
+    from nursery_ops.auth.models import Person
+    from nursery_ops.db import build_engine, write_session
+
+    reason = args.reason.strip()
+    if not reason:
+        raise CommandError("give the reason with --reason")
+    engine = build_engine(database_url())
+    try:
+        with write_session(engine) as session:
+            person = session.exec(select(Person).where(Person.username == args.username.strip().lower())).first()
+            if person is None:
+                raise CommandError(f"there is no account named {args.username!r}")
+            ended = two_step.reset(session, None, person, f"{reason} (reset with `python -m nursery_ops reset-two-step`)")
+    finally:
+        engine.dispose()
+    if ended:
+        print(f"Two-step sign-in of {person.username} is reset: they sign in with the password and can set it up again.")
+    else:
+        print(f"{person.username} had no two-step sign-in; nothing changed.")
+    return 0
+
+
 def _ask(prompt: str, option: str, interactive: bool) -> str:
     if not interactive:
         raise CommandError(f"missing {option}: standard input is not a terminal, so pass it as an option")
@@ -210,6 +375,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from the first line of standard input"
     )
     createuser.set_defaults(run=cmd_createuser)
+
+    reset_two_step = commands.add_parser(
+        "reset-two-step", help="end an account's two-step sign-in (a lost phone), when no director can sign in to do it"
+    )
+    reset_two_step.add_argument("username")
+    reset_two_step.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    reset_two_step.set_defaults(run=cmd_reset_two_step)
+
+    purge = commands.add_parser(
+        "purge", help="remove children's records past retention (a dry run unless --yes)",
+        description="List (or with --yes remove) what is kept longer than retention_years after a child left.",
+    )
+    purge.add_argument("--child", type=int, metavar="ID", help="only this child; refused when not past retention")
+    purge.add_argument("--yes", action="store_true", help="really remove (without it, only list what is due)")
+    purge.set_defaults(run=cmd_purge)
+
+    backup = commands.add_parser("backup", help="write one archive of the database and the stored files")
+    backup.add_argument("--to", type=Path, help="directory for the archive (default DATA_DIR/backups)")
+    backup.add_argument("--keep", type=_keep_count, metavar="N", help="then delete the oldest backups there beyond N")
+    backup.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser("restore", help="put a backup archive back into DATABASE_URL and DATA_DIR")
+    restore.add_argument("archive", type=Path, help="a nursery-backup-*.tar.gz file")
+    restore.add_argument("--force", action="store_true", help="replace a database that already has data")
+    restore.set_defaults(run=cmd_restore)
     return parser
 
 

@@ -23,3 +23,7 @@ class TabletLocked(Exception):
     def __init__(self, room_id: int):
         super().__init__(room_id)
         self.room_id = room_id
+
+
+class TwoStepSetupDue(Exception):
+    """A director whom the policy requires to use the two-step sign-in has not set it up yet."""

@@ -2,17 +2,25 @@
 
 One way for every form: `parse_form(FormModel, form)` returns the model or a dict
 of field → message id; the template shows each message next to its field.
+
+Every number read must fit an INTEGER column and every date lie in 1900–2999, so that no
+input reaches the database driver or date arithmetic out of range: form fields by
+FormModel, path and query parameters by `address_in_range` (404), hand-read values by
+`whole_number` and `on_calendar`.
 """
 
+import re
 import types
 import typing
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from starlette.datastructures import FormData
+from starlette.requests import Request
 
 from nursery_ops.clock import local_today
+from nursery_ops.errors import NotFound
 from nursery_ops.i18n import N_
 
 # pydantic error type → message id (translated when shown).
@@ -39,6 +47,13 @@ ERROR_MESSAGES = {
 }
 FALLBACK_MESSAGE = N_("This value is not valid.")
 
+# Every number column is an INTEGER: 32 bits on PostgreSQL (SQLite's driver refuses more than 64 bits).
+SMALLEST_INTEGER, LARGEST_INTEGER = -(2**31), 2**31 - 1
+# The dates a form or a link may name. The nursery's records lie well inside, and pages count days,
+# weeks and months around the date they show: the calendar's first and last days have no day beyond.
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+DATE_OUT_OF_RANGE = N_("Enter a date between the years 1900 and 2999.")
+
 
 class FormModel(BaseModel):
     """Base for form schemas: strips text, treats empty inputs as not given."""
@@ -54,6 +69,17 @@ class FormModel(BaseModel):
             return {key: value for key, value in data.items() if value not in ("", None, [])}
         return data
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value):
+        """Every number fits an INTEGER column and every date lies in EARLIEST_DATE..LATEST_DATE (lists too)."""
+        for item in value if isinstance(value, (list, tuple, set, frozenset)) else (value,):
+            if isinstance(item, int) and not isinstance(item, bool) and not SMALLEST_INTEGER <= item <= LARGEST_INTEGER:
+                raise FieldError(ERROR_MESSAGES["less_than_equal" if item > 0 else "greater_than_equal"])
+            if isinstance(item, date) and not on_calendar(item):
+                raise FieldError(DATE_OUT_OF_RANGE)
+        return value
+
 
 class Refused(Exception):
     """A change the rules refuse: message ids by field, shown next to the fields (400); nothing is saved."""
@@ -65,6 +91,19 @@ class Refused(Exception):
 
 class FieldError(ValueError):
     """Raised by a validator with a message id of our own."""
+
+
+def on_calendar(value: date) -> bool:
+    """A date a page can show with the days, weeks and months around it."""
+    value = value.date() if isinstance(value, datetime) else value
+    return EARLIEST_DATE <= value <= LATEST_DATE
+
+
+def whole_number(text: str | None) -> int | None:
+    """A number sent as text ("guardian:12" from a <select>, ?page=3): ASCII digits an INTEGER holds, else None."""
+    if text and text.isascii() and text.isdigit() and int(text) <= LARGEST_INTEGER:
+        return int(text)
+    return None
 
 
 def required_text(value: str) -> str:
@@ -162,3 +201,40 @@ def strong_enough(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError(N_("Use at least 10 characters."))
     return password
+
+
+# ---------------------------------------------------------------- the same bounds for the address
+
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _address_params(dependant):
+    """The route's path and query parameters, also those its dependencies declare (`room_id` of RoomActing)."""
+    yield from ((param, "path") for param in dependant.path_params)
+    yield from ((param, "query") for param in dependant.query_params)
+    for dependency in dependant.dependencies:
+        yield from _address_params(dependency)
+
+
+def _beyond_records(annotation, value: str) -> bool:
+    kinds = set(typing.get_args(annotation)) | {annotation}
+    if int in kinds and WHOLE_NUMBER.fullmatch(value):
+        return not SMALLEST_INTEGER <= int(value) <= LARGEST_INTEGER
+    if date in kinds and ISO_DATE.fullmatch(value):
+        try:
+            return not on_calendar(date.fromisoformat(value))
+        except ValueError:
+            return False  # not a day at all: the route's own validation answers that
+    return False
+
+
+async def address_in_range(request: Request) -> None:
+    """App-wide dependency: an id beyond any INTEGER column, or a day off the calendar the pages can show, in the
+    path or the query names nothing: 404 before a query the driver would refuse or date arithmetic would overflow.
+    Forms get the same rule field by field (FormModel._storable)."""
+    route = request.scope.get("route")
+    for param, where in _address_params(route.dependant) if hasattr(route, "dependant") else ():
+        sent = [request.path_params.get(param.alias, "")] if where == "path" else request.query_params.getlist(param.alias)
+        if any(_beyond_records(param.field_info.annotation, value) for value in sent):
+            raise NotFound()

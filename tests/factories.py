@@ -280,7 +280,7 @@ def make_refund_bill(session: Session, contract, issued_by: Person, period_start
     """An issued bill with lines given as (LineKind, amount_fen[, quantity]); default: the contract's care fee."""
     from sqlmodel import select
 
-    from nursery_ops.billing.models import Bill, BillLine, LineKind
+    from nursery_ops.billing.models import Bill, BillCounter, BillLine, CounterSeries, LineKind
 
     lines = lines if lines is not None else [(LineKind.care_fee, contract.care_fee_fen)]
     year = period_start.year
@@ -290,6 +290,10 @@ def make_refund_bill(session: Session, contract, issued_by: Person, period_start
                 total_fen=sum(line[1] for line in lines), due_on=fields.pop("due_on", period_start),
                 issued_by_id=issued_by.id, **fields)
     session.add(bill)
+    # The year's counter too, as billing's service keeps it: a bill the app issues later takes the next number.
+    counter = session.get(BillCounter, (CounterSeries.bill, year)) or BillCounter(series=CounterSeries.bill, year=year)
+    counter.last_number = max(counter.last_number, sequence)
+    session.add(counter)
     session.flush()
     for position, line in enumerate(lines, start=1):
         kind, amount = line[0], line[1]

@@ -14,9 +14,12 @@ from nursery_ops.app import create_app
 # Routes anyone may use, signed in or not.
 PUBLIC_ROUTES = {
     ("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("GET", "/healthz"),
+    ("GET", "/ping"),  # the benchmark's baseline (bench/run.py): no database, no template
     ("GET", "/disclosure"),  # 信息公示: the public disclosure page
     # A guardian's invitation code (auth/invitation_routes.py): used before any sign-in exists.
     ("GET", "/invite"), ("POST", "/invite"), ("GET", "/invite/{code}"), ("POST", "/invite/{code}"),
+    # The one-time code after the password (auth/two_step_routes.py): the half-signed-in state is its own cookie.
+    ("GET", "/login/code"), ("POST", "/login/code"),
 }
 
 

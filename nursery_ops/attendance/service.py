@@ -59,7 +59,7 @@ from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.enrolment.rules import admission_complete
 from nursery_ops.enrolment.service import admission_checklist_for
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import Refused
+from nursery_ops.forms import Refused, whole_number
 from nursery_ops.health.models import ReturnCertificate
 from nursery_ops.i18n import N_
 from nursery_ops.illness.outbreaks import detect_outbreaks
@@ -533,9 +533,9 @@ def _guardian_link(session: Session, child_id: int, guardian_id: int) -> ChildGu
 def collector_for(session: Session, child_id: int, key: str) -> Collector | None:
     """What the records say about the chosen adult (None: nobody known — a stranger)."""
     kind, _, raw_id = key.partition(":")
-    if not raw_id.isdigit():
+    row_id = whole_number(raw_id)
+    if row_id is None:
         return None
-    row_id = int(raw_id)
     if kind == CollectorKind.guardian:
         link = _guardian_link(session, child_id, row_id)
         return Collector(CollectorKind.guardian, child_id, link.active, link.may_pick_up) if link else None

@@ -7,33 +7,47 @@ walks the app's routes and fails on any route without one.
     person: Staff               # director, caregiver or health officer
     person: SignedIn            # anyone signed in (parents too)
     _: Public                   # no sign-in needed (login page, /healthz)
+
+A director whom the policy requires to use the two-step sign-in, and who has not set
+it up, is sent to set it up from every route but those declared with
+`while_two_step_due=True` (the set-up pages and signing out).
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from nursery_ops.auth.models import STAFF_ROLES, Role
 from nursery_ops.auth.service import CurrentPerson, load_session, touch_session
-from nursery_ops.db import open_session
-from nursery_ops.errors import Forbidden, LoginRequired
+from nursery_ops.db import open_session, write_turn
+from nursery_ops.errors import Forbidden, LoginRequired, TwoStepSetupDue
 from nursery_ops.settings import get_settings
 
 SESSION_COOKIE = "nursery_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One database session per request; requests that may write open a write transaction."""
-    session = open_session(request.app.state.engine, write=request.method in UNSAFE)
-    try:
-        yield session
-    finally:
-        # close() ends an uncommitted transaction without expiring loaded rows, so an
-        # error page can still show the signed-in person after the session is gone.
-        session.close()
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per request; requests that may write open a write transaction (in turn, see db.write_turn)."""
+    write = request.method in UNSAFE
+    async with write_turn(request.app.state.engine, write):
+        session = open_session(request.app.state.engine, write=write)
+        try:
+            yield session
+        finally:
+            # close() ends an uncommitted transaction without expiring loaded rows, so an
+            # error page can still show the signed-in person after the session is gone.
+            try:
+                # A rollback (a route's own, or a failed flush's) expires them: reload the person for that page.
+                me = getattr(request.state, "me", None)
+                if me is not None and inspect(me.person).expired:
+                    session.rollback()
+                    session.refresh(me.person)
+            finally:
+                session.close()
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -56,12 +70,14 @@ def current_person(request: Request, session: DbSession) -> CurrentPerson | None
     return me
 
 
-def require(*roles: Role):
+def require(*roles: Role, while_two_step_due: bool = False):
     """A dependency admitting signed-in people holding any of `roles` (all signed-in if none)."""
 
     def dependency(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson:
         if me is None:
             raise LoginRequired()
+        if me.two_step_due and not while_two_step_due:
+            raise TwoStepSetupDue()
         if roles and not me.has(*roles):
             raise Forbidden()
         return me
@@ -82,4 +98,7 @@ RoomStaff = Annotated[CurrentPerson, Depends(require(Role.director, Role.caregiv
 HealthStaff = Annotated[CurrentPerson, Depends(require(Role.director, Role.health))]
 Parent = Annotated[CurrentPerson, Depends(require(Role.parent))]
 SignedIn = Annotated[CurrentPerson, Depends(require())]
+# Reachable by a director who still has to set up the two-step sign-in (see the module docstring).
+SigningOut = Annotated[CurrentPerson, Depends(require(while_two_step_due=True))]
+StaffSettingUpTwoStep = Annotated[CurrentPerson, Depends(require(*STAFF_ROLES, while_two_step_due=True))]
 Public = Annotated[CurrentPerson | None, Depends(public)]

@@ -62,10 +62,16 @@ async def verify_csrf(request: Request) -> None:
 FORM_OVERHEAD_BYTES = 256 * 1024
 
 
+def body_limit_bytes() -> int:
+    """The largest request body accepted: the largest photo and the form around it."""
+    return get_settings().photo_max_bytes + FORM_OVERHEAD_BYTES
+
+
 def refuse_oversized_body(request: Request) -> None:
-    """413 before the body is read: reading the form spools every upload to disk first."""
+    """413 before the body is read: reading the form spools every upload to disk first.
+    (A body without a Content-Length is counted as it is read: app.BodyLimit.)"""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > get_settings().photo_max_bytes + FORM_OVERHEAD_BYTES:
+    if length and length.isdigit() and int(length) > body_limit_bytes():
         raise HTTPException(status_code=413)
 
 

@@ -17,7 +17,6 @@ indexed equality on that digest; a timing difference there tells nothing about a
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -28,7 +27,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from nursery_ops import audit
 from nursery_ops.auth.models import LoginFailure, Person
-from nursery_ops.auth.service import CurrentPerson
+from nursery_ops.auth.service import CurrentPerson, throttle_key
 from nursery_ops.children.models import Guardian
 from nursery_ops.clock import utcnow
 from nursery_ops.db import UtcDateTime
@@ -204,20 +203,6 @@ def revoke(session: Session, actor: CurrentPerson, guardian_id: int, invitation_
 
 
 # ---------------------------------------------------------------- the guardian's side
-
-
-def throttle_key(address: str) -> str:
-    """The address failures are counted under: an IPv6 client is one /64 (one home or phone line holds a whole
-    /64 and could otherwise step to a fresh address after every few guesses)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64]
-    if ip.version == 4:
-        return str(ip)
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def is_throttled(session: Session, address: str, settings: Settings) -> bool:

@@ -75,3 +75,41 @@ class LoginFailure(SQLModel, table=True):
     username: str = Field(max_length=64, index=True)
     address: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False, index=True)
+
+
+class TotpCredential(SQLModel, table=True):
+    """A staff member's second sign-in factor (两步验证): an RFC 6238 TOTP secret, encrypted at rest.
+
+    A row is pending until its first code is confirmed, live while confirmed and not revoked;
+    reset or turned off, it stays as history (revoked by whom, why). `last_step` is the time
+    step of the last accepted code: a code is never accepted twice.
+    """
+
+    __tablename__ = "totp_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    secret_encrypted: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_step: int | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_by_id: int | None = Field(default=None, foreign_key="person.id")
+    revoke_reason: str | None = Field(default=None, max_length=500)
+
+
+class LoginChallenge(SQLModel, table=True):
+    """The half-signed-in state between the password and the one-time code, held server side.
+
+    The browser holds a random token in a cookie; the table its SHA-256. It expires after
+    `CHALLENGE_MINUTES` and serves one sign-in.
+    """
+
+    __tablename__ = "login_challenge"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UtcDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    next_path: str | None = Field(default=None, max_length=500)

@@ -1,18 +1,23 @@
 """Sign-in, sessions, passwords and throttling."""
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import delete, func, update
+from sqlalchemy import and_, delete, func, update
 from sqlmodel import Session, select
 
 from nursery_ops import audit
-from nursery_ops.auth.models import LoginFailure, LoginSession, Person, PersonRole, Role, STAFF_ROLES
+from nursery_ops.auth.models import LoginFailure, LoginSession, Person, PersonRole, Role, STAFF_ROLES, TotpCredential
 from nursery_ops.clock import utcnow
+from nursery_ops.policy import ITEMS_BY_KEY, PolicyOverride, parse_value
 from nursery_ops.settings import Settings
+
+# The policy item that makes the two-step sign-in mandatory for directors (auth.two_step).
+TWO_STEP_POLICY_KEY = "directors_need_two_step"
 
 password_hasher = PasswordHash.recommended()  # argon2id
 # Hashing a password for unknown usernames too keeps sign-in time from revealing accounts.
@@ -35,6 +40,10 @@ class CurrentPerson:
     roles: frozenset[Role]
     session_token_hash: str
     needs_touch: bool = False
+    # Two-step sign-in (auth.two_step): whether the person has a live second factor, and whether
+    # the director's policy demands one of them.
+    has_two_step: bool = False
+    two_step_required: bool = False
 
     @property
     def id(self) -> int:
@@ -46,6 +55,11 @@ class CurrentPerson:
     @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF_ROLES)
+
+    @property
+    def two_step_due(self) -> bool:
+        """A director who must set up the two-step sign-in before doing anything else."""
+        return self.two_step_required and not self.has_two_step
 
 
 def roles_of(session: Session, person_id: int) -> frozenset[Role]:
@@ -62,16 +76,49 @@ class Throttled(Exception):
     pass
 
 
+# A shared nursery Wi-Fi puts everyone behind one address: it gets this many times an account's tries.
+ADDRESS_ALLOWANCE = 4
+
+
+def throttle_key(address: str) -> str:
+    """The address failures are counted under: an IPv6 client is one /64 (one home or phone line holds a whole
+    /64 and could otherwise step to a fresh address after every few guesses)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def is_throttled(session: Session, username: str, address: str, settings: Settings) -> bool:
+    """Too many failed sign-ins lately for this account (from anywhere) or from this address (any account).
+
+    Wrong passwords and wrong one-time codes (auth.two_step) count alike.
+    """
     since = utcnow() - timedelta(minutes=settings.login_lockout_minutes)
     by_account = session.exec(
         select(func.count()).select_from(LoginFailure).where(LoginFailure.username == username, LoginFailure.at >= since)
     ).one()
-    # A shared nursery Wi-Fi puts everyone behind one address: allow it more tries.
     by_address = session.exec(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.address == address, LoginFailure.at >= since)
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.address == throttle_key(address), LoginFailure.at >= since)
     ).one()
-    return by_account >= settings.login_max_failures or by_address >= settings.login_max_failures * 4
+    return by_account >= settings.login_max_failures or by_address >= settings.login_max_failures * ADDRESS_ALLOWANCE
+
+
+def count_failure(session: Session, username: str, address: str) -> None:
+    session.add(LoginFailure(username=username[:64], address=throttle_key(address)))
+
+
+def clear_failures(session: Session, username: str | None) -> None:
+    """A complete sign-in forgives the account's failures (not the address's)."""
+    if username:
+        session.exec(delete(LoginFailure).where(LoginFailure.username == username))
 
 
 def authenticate(
@@ -79,7 +126,9 @@ def authenticate(
 ) -> Person | None:
     """The active person with these credentials, or None (and the failure is counted).
 
-    Raises Throttled when this account or address has failed too often lately.
+    Raises Throttled when this account or address has failed too often lately. The failures
+    are forgiven only when the sign-in completes (`clear_failures`): re-typing a known password
+    must not reset the count of wrong one-time codes.
     """
     username = username.strip().lower()
     if is_throttled(session, username, address, settings):
@@ -88,9 +137,8 @@ def authenticate(
     if person is None:
         password_hasher.verify(password, _DUMMY_HASH)
     elif person.active and password_hasher.verify(password, person.password_hash):
-        session.exec(delete(LoginFailure).where(LoginFailure.username == username))
         return person
-    session.add(LoginFailure(username=username[:64], address=address[:64]))
+    count_failure(session, username, address)
     return None
 
 
@@ -117,25 +165,41 @@ def load_session(session: Session, token: str | None, settings: Settings) -> Cur
     if not token:
         return None
     digest = token_digest(token)
+    # The second factor and the policy demanding it come with the session row: no query more per page.
     row = session.exec(
-        select(LoginSession, Person)
+        select(LoginSession, Person, TotpCredential.id, PolicyOverride.value)
         .join(Person, Person.id == LoginSession.person_id)
+        .outerjoin(TotpCredential, and_(
+            TotpCredential.person_id == Person.id,
+            TotpCredential.confirmed_at.is_not(None),
+            TotpCredential.revoked_at.is_(None),
+        ))
+        .outerjoin(PolicyOverride, PolicyOverride.key == TWO_STEP_POLICY_KEY)
         .where(LoginSession.token_hash == digest, LoginSession.revoked_at.is_(None), Person.active.is_(True))
     ).first()
     if row is None:
         return None
-    login, person = row
+    login, person, credential_id, two_step_policy = row
     now = utcnow()
     if now - login.last_seen_at > timedelta(minutes=settings.session_idle_minutes) or now - login.created_at > timedelta(
         hours=settings.session_absolute_hours
     ):
         return None
+    roles = roles_of(session, person.id)
     return CurrentPerson(
         person=person,
-        roles=roles_of(session, person.id),
+        roles=roles,
         session_token_hash=digest,
         needs_touch=now - login.last_seen_at > timedelta(minutes=1),
+        has_two_step=credential_id is not None,
+        two_step_required=Role.director in roles and directors_need_two_step(two_step_policy),
     )
+
+
+def directors_need_two_step(stored: str | None) -> bool:
+    """The policy item's value from its stored override (None: the default)."""
+    item = ITEMS_BY_KEY[TWO_STEP_POLICY_KEY]
+    return item.default if stored is None else parse_value(item, stored)
 
 
 def touch_session(session: Session, token_hash: str) -> None:

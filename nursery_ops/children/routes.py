@@ -32,7 +32,7 @@ from nursery_ops.enrolment.service import child_enrolment_panel
 from nursery_ops.forms import Refused, parse_form
 from nursery_ops.growth.service import latest_flags
 from nursery_ops.health.service import record_exams_context
-from nursery_ops.photos.service import PhotoRefused, is_file, read_photo
+from nursery_ops.photos.service import PhotoRefused, form_status, is_file, read_photo
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
 
@@ -220,7 +220,8 @@ async def new_adult(request: Request, session: DbSession, me: Director, child_id
     data, errors = parse_form(TrustedAdultForm, form)
     photo, errors = await optional_photo(form, errors)
     if errors:
-        return form_page(request, "children/adult_form.html", child, {"adult": None, "form": form_text(form), "errors": errors}, 400)
+        return form_page(request, "children/adult_form.html", child, {"adult": None, "form": form_text(form), "errors": errors},
+                         form_status(errors))
     service.add_trusted_adult(session, me, child, data, photo)
     return to_record(child, "pickup")
 
@@ -240,7 +241,8 @@ async def edit_adult(request: Request, session: DbSession, me: Director, child_i
     data, errors = parse_form(TrustedAdultForm, form)
     photo, errors = await optional_photo(form, errors)
     if errors:
-        return form_page(request, "children/adult_form.html", child, {"adult": adult, "form": form_text(form), "errors": errors}, 400)
+        return form_page(request, "children/adult_form.html", child, {"adult": adult, "form": form_text(form), "errors": errors},
+                         form_status(errors))
     service.update_trusted_adult(session, me, adult, data, photo)
     return to_record(child, "pickup")
 

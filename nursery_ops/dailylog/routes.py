@@ -37,7 +37,7 @@ from nursery_ops.dailylog.rules import outdoor_warning
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, echo, parse_form
 from nursery_ops.i18n import N_
-from nursery_ops.photos.service import PhotoRefused, read_photo
+from nursery_ops.photos.service import PhotoRefused, form_status, read_photo
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms.day import action_form, after_action
 from nursery_ops.rooms.tablet import RoomActing, RoomActor
@@ -109,7 +109,7 @@ async def save_entry(request: Request, session: DbSession, actor: RoomActing, ch
         except Refused as refused:
             session.rollback()
             errors = refused.errors
-    return _entry_page(request, session, actor, child, slug, echo(form, LIST_FIELDS), errors, 400)
+    return _entry_page(request, session, actor, child, slug, echo(form, LIST_FIELDS), errors, form_status(errors))
 
 
 # ---------------------------------------------------------------- batch: a meal for everyone, naps for several

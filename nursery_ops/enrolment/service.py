@@ -43,6 +43,7 @@ from nursery_ops.enrolment.rules import (
     waitlist_order,
 )
 from nursery_ops.errors import NotFound
+from nursery_ops.forms import whole_number
 from nursery_ops.health.models import ExamKind, HealthExam
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
@@ -117,7 +118,8 @@ def enrol_child(session: Session, me: CurrentPerson, child: Child, data: EnrolFo
     errors = schedule_errors(data.care_type, data.schedule_days, data.half_day_session)
     room = None
     if data.room != WAITLIST:
-        room = _active_room(session, int(data.room)) if data.room.isdigit() else None
+        room_id = whole_number(data.room)
+        room = _active_room(session, room_id) if room_id is not None else None
         if room is None:
             errors["room"] = CHOOSE_ROOM
     if open_enrolment(session, child.id) is not None:

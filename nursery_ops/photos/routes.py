@@ -6,7 +6,15 @@ from fastapi.responses import FileResponse, RedirectResponse
 from nursery_ops.auth.access import DbSession, Director, SignedIn
 from nursery_ops.children import service as children
 from nursery_ops.errors import NotFound
-from nursery_ops.photos.service import PhotoRefused, photo_path, read_photo, set_adult_photo, set_child_photo, visible_photo
+from nursery_ops.photos.service import (
+    PhotoRefused,
+    form_status,
+    photo_path,
+    read_photo,
+    set_adult_photo,
+    set_child_photo,
+    visible_photo,
+)
 from nursery_ops.settings import get_settings
 from nursery_ops.templating import render
 
@@ -38,8 +46,8 @@ async def upload_child_photo(request: Request, session: DbSession, me: Director,
     try:
         prepared = await read_photo(form.get("photo"))
     except PhotoRefused as refused:
-        action = f"/children/{child.id}/photo"
-        return upload_page(request, child, child.full_name, child.photo_id, action, {"photo": refused.message}, 400)
+        action, errors = f"/children/{child.id}/photo", {"photo": refused.message}
+        return upload_page(request, child, child.full_name, child.photo_id, action, errors, form_status(errors))
     set_child_photo(session, me, child, prepared)
     return RedirectResponse(f"/children/{child.id}", status_code=303)
 
@@ -60,8 +68,8 @@ async def upload_adult_photo(request: Request, session: DbSession, me: Director,
     try:
         prepared = await read_photo(form.get("photo"))
     except PhotoRefused as refused:
-        action = f"/children/{child.id}/adults/{adult.id}/photo"
-        return upload_page(request, child, adult.full_name, adult.photo_id, action, {"photo": refused.message}, 400)
+        action, errors = f"/children/{child.id}/adults/{adult.id}/photo", {"photo": refused.message}
+        return upload_page(request, child, adult.full_name, adult.photo_id, action, errors, form_status(errors))
     set_adult_photo(session, me, adult, prepared)
     return RedirectResponse(f"/children/{child.id}#pickup", status_code=303)
 

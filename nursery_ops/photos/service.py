@@ -40,6 +40,14 @@ JPEG_QUALITY = 85
 CHUNK_BYTES = 64 * 1024
 
 
+TOO_LARGE = N_("This photo file is too large. Use a smaller photo.")
+
+
+def form_status(errors: dict) -> int:
+    """The status of a form page refused for `errors`: 413 when the photo was over the size cap."""
+    return 413 if errors.get("photo") == TOO_LARGE else 400
+
+
 class PhotoRefused(Exception):
     """The upload is not a photo we keep; `message` is a message id (shown next to the file field)."""
 
@@ -66,7 +74,7 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
     while chunk := await upload.read(CHUNK_BYTES):
         total += len(chunk)
         if total > max_bytes:
-            raise PhotoRefused(N_("This photo file is too large. Use a smaller photo."))
+            raise PhotoRefused(TOO_LARGE)
         chunks.append(chunk)
     if total == 0:
         raise PhotoRefused(N_("Choose a photo to upload."))

@@ -112,6 +112,8 @@ ITEMS: tuple[PolicyItem, ...] = (
     # Parents
     PolicyItem("survey_interval_months", 6, N_("months"), QUALITY_STANDARD, N_("A parent activity and survey at least every"), 1, 24),
     PolicyItem("invitation_valid_hours", 72, N_("hours"), NURSERY_CHOICE, N_("A parent invitation code can be used for"), 1, 720),
+    # Sign-in (个人信息保护法: the director's account reaches every child's records)
+    PolicyItem("directors_need_two_step", False, N_("yes or no"), NURSERY_CHOICE, N_("Directors must sign in with a one-time code from their phone (two-step sign-in)")),
     # Records
     PolicyItem("retention_years", 3, N_("years"), MANAGEMENT_RULES, N_("Records kept after a child leaves"), 3, 30),
 )
@@ -149,7 +151,12 @@ def _number_text(number: float | None) -> str:
 def parse_value(item: PolicyItem, raw: str):
     """Turn a stored or typed value into the item's type; ValueError when it is not one."""
     if isinstance(item.default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        answer = raw.strip().lower()
+        if answer in {"1", "true", "yes", "on", "是"}:
+            return True
+        if answer in {"0", "false", "no", "off", "否"}:
+            return False
+        raise ValueError("not yes or no")
     if isinstance(item.default, time):
         return time.fromisoformat(raw.strip())
     number = (int if isinstance(item.default, int) else float)(raw.strip())

@@ -199,6 +199,7 @@ async def add_spending(request: Request, session: DbSession, me: Director):
 
 @router.post("/reports/meals/spending/{spending_id}/void")
 async def void_spending(request: Request, session: DbSession, me: Director, spending_id: int):
+    service.spending(session, spending_id)  # an entry that does not exist is 404, whatever the form says
     form = await request.form()
     data, errors = parse_form(ReasonForm, form)
     semester = str(form.get("semester") or service.semester_of(local_today()))

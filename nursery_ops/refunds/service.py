@@ -586,10 +586,15 @@ def add_spending(session: Session, me: CurrentPerson, data: SpendingForm) -> Mea
     return row
 
 
-def void_spending(session: Session, me: CurrentPerson, spending_id: int, reason: str) -> MealSpending:
+def spending(session: Session, spending_id: int) -> MealSpending:
     row = session.get(MealSpending, spending_id)
     if row is None:
         raise NotFound()
+    return row
+
+
+def void_spending(session: Session, me: CurrentPerson, spending_id: int, reason: str) -> MealSpending:
+    row = spending(session, spending_id)
     if row.voided_at is not None:
         raise Refused({"__all__": N_("This entry is void already.")})
     audit.void(session, me.person.id, row, "meal_spending_voided", reason, utcnow())

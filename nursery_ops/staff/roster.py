@@ -25,7 +25,7 @@ from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts.calendar import load_calendar
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.errors import NotFound
-from nursery_ops.forms import FormModel, ReasonForm, Refused, parse_form
+from nursery_ops.forms import FormModel, ReasonForm, Refused, on_calendar, parse_form
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy, load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver
@@ -318,10 +318,12 @@ def _page(request: Request, session: Session, on: date, *, form: dict | None = N
 
 
 def _day(raw: str | None) -> date | None:
+    """The day a link or a form names; None if it names none the page can show (with the days around it)."""
     try:
-        return date.fromisoformat(raw) if raw else local_today()
+        day = date.fromisoformat(raw) if raw else local_today()
     except ValueError:
         return None
+    return day if on_calendar(day) else None
 
 
 @router.get("/staff/roster")

@@ -165,7 +165,7 @@ def test_an_oversize_file_is_refused(world, client_for, engine, monkeypatch):
     big = jpeg_with_gps(size=(1200, 1200))
     assert len(big) > 10_000
     response = upload(client_for(world.director), f"/children/{world.child_x.id}/photo", big)
-    assert response.status_code == 400 and "This photo file is too large" in response.text
+    assert response.status_code == 413 and "This photo file is too large" in response.text
     assert photo_count(engine) == 0 and stored_files() == []
 
 
