@@ -4,30 +4,20 @@ PostgreSQL runs when TEST_POSTGRES_URL is set (`.ci/run` sets it); each test
 gets a schema of its own, dropped afterwards, so reruns and parallel runs work.
 """
 
-import os
-import uuid
-
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from nursery_ops import schema  # noqa: F401  (all tables)
 from nursery_ops.cli import alembic_config
 from nursery_ops.db import build_engine
+from tests.postgres import postgres_schema
 
 TABLES = set(SQLModel.metadata.tables)
-
-
-def postgres_url() -> str:
-    url = os.environ.get("TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("PostgreSQL not available: set TEST_POSTGRES_URL")
-    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -35,20 +25,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    base = postgres_url()
-    name = f"test_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        # Everything the migrations create, alembic_version included, lands in this schema.
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("test_migrations") as url:
+        yield url
 
 
 def table_names(url: str) -> set[str]:

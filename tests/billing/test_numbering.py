@@ -4,15 +4,11 @@ Runs on the SQLite file database of every test and on PostgreSQL when TEST_POSTG
 (a schema of its own per test, dropped afterwards).
 """
 
-import os
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
 from nursery_ops import schema  # noqa: F401  (all tables)
@@ -27,6 +23,7 @@ from nursery_ops.db import build_engine, open_session
 from nursery_ops.policy import Policy
 from nursery_ops.rooms.models import RoomType
 from tests import factories as f
+from tests.postgres import postgres_schema
 
 THREADS = 4
 EACH = 8
@@ -38,23 +35,13 @@ def database(request, engine):
     if request.param == "sqlite":
         yield engine
         return
-    base = os.environ.get("TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("PostgreSQL not available: set TEST_POSTGRES_URL")
-    name = f"test_billing_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
-    pg = build_engine(url)
-    SQLModel.metadata.create_all(pg)
-    try:
-        yield pg
-    finally:
-        pg.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("test_billing") as url:
+        pg = build_engine(url)
+        SQLModel.metadata.create_all(pg)
+        try:
+            yield pg
+        finally:
+            pg.dispose()
 
 
 @pytest.fixture

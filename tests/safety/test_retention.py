@@ -4,14 +4,11 @@ the pseudonymised accounting records, with one audit entry (nursery_ops.retentio
 Runs on the test's SQLite file and, when TEST_POSTGRES_URL is set, on a PostgreSQL schema of its own.
 """
 
-import os
 import shutil
-import uuid
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, or_, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from nursery_ops import audit, cli, demo, retention
@@ -35,6 +32,7 @@ from nursery_ops.policy import DEFAULT_POLICY, PolicyOverride
 from nursery_ops.settings import get_settings
 from tests import factories as f
 from tests.family.test_export import child_enrolment, fill, photo_of
+from tests.postgres import postgres_schema
 
 W, E, WL = EnrolmentStatus.withdrawn, EnrolmentStatus.enrolled, EnrolmentStatus.waitlisted
 # Names and the tag every text of child X's record carries (tests.family.test_export.fill).
@@ -58,23 +56,13 @@ def engine(request, template_db, tmp_path):
         yield sqlite
         sqlite.dispose()
         return
-    base = os.environ.get("TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("PostgreSQL not available: set TEST_POSTGRES_URL")
-    name = f"test_retention_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
-    pg = build_engine(url)
-    SQLModel.metadata.create_all(pg)
-    try:
-        yield pg
-    finally:
-        pg.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("test_retention") as url:
+        pg = build_engine(url)
+        SQLModel.metadata.create_all(pg)
+        try:
+            yield pg
+        finally:
+            pg.dispose()
 
 
 @pytest.fixture
