@@ -33,6 +33,7 @@ from fractions import Fraction
 from nursery_ops.billing.models import LineKind
 from nursery_ops.contracts.models import ChargeUnit, FeeUnit
 from nursery_ops.enrolment.models import CareType
+from nursery_ops.forms import on_calendar
 from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode
 
@@ -105,12 +106,13 @@ def add_months(first_of_month: date, months: int) -> date:
 
 
 def parse_month(text: str | None) -> date | None:
-    """"2026-11" → 2026-11-01; None when it is not a month."""
+    """"2026-11" → 2026-11-01; None when it is not a month, or one too far off for the months around it (9999-12)."""
     try:
         year, month = (int(part) for part in (text or "").strip().split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
         return None
+    return first if on_calendar(first) else None
 
 
 def contract_end(end_date: date, ended_on: date | None) -> date:

@@ -466,6 +466,9 @@ FOUND = [
     ("POST", "/staff/roster/copy", {"on": "0001-01-01", "from_on": TODAY}, 400),
     ("GET", "/reports/staff?on=9999-12-31", None, 400),
     ("GET", "/reports/staff.csv?on=9999-12-31", None, 400),
+    ("GET", "/reports/money?month=9999-12", None, 400),
+    ("GET", "/reports/enrolment?month=9999-12", None, 400),
+    ("GET", "/reports/enrolment.csv?month=0001-01", None, 400),
     # In the address: a query day off the calendar, a path id beyond any row (RoomActing's room_id too).
     ("GET", "/children/{child_id}/log?date=9999-12-31", None, 404),
     ("GET", f"/rooms/{HUGE}", None, 404),
