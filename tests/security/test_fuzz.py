@@ -317,7 +317,7 @@ def post_raw(rich, visitor, url: str, headers: dict, body: bytes):
     browser.client.cookies.clear()
     cookies = "; ".join(f"{name}={value}" for name, value in visitor.cookies.items())
     sent = {**headers, "Cookie": cookies, "X-CSRF-Token": csrf._sign(CSRF_COOKIE_VALUE)}
-    return browser.loop.run_until_complete(browser.client.request("POST", url, headers=sent, content=body))
+    return browser.run(browser.client.request("POST", url, headers=sent, content=body))
 
 
 def assert_no_crash(response, caplog, what: str) -> None:

@@ -8,6 +8,7 @@ back, so one request never changes what the next one finds.
 """
 
 import asyncio
+import threading
 import re
 import shutil
 import sqlite3
@@ -92,22 +93,31 @@ CSRF_COOKIE_VALUE = "security-csrf-cookie"
 class Browser:
     """Sends requests straight to the ASGI app on one event loop: no server, no thread per request.
 
-    The app's own error pages stand: a crash comes back as its 500 page (logged), not as an exception.
+    The loop runs in a thread of its own, so it works whatever else holds the main thread's loop
+    (Playwright's sync API keeps one running after the browser tests). The app's own error pages
+    stand: a crash comes back as its 500 page (logged), not as an exception.
     """
 
     def __init__(self, app):
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="security-browser", daemon=True)
+        self.thread.start()
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False)
+
+    def run(self, coroutine):
+        """Run a coroutine on the browser's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def send(self, method: str, url: str, cookies: dict[str, str], form: dict | None = None) -> httpx.Response:
         self.client.cookies.clear()  # a response's Set-Cookie (sign-out, language) is not kept
         headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
-        request = self.client.request(method, url, headers=headers, data=form if method != "GET" else None)
-        return self.loop.run_until_complete(request)
+        return self.run(self.client.request(method, url, headers=headers, data=form if method != "GET" else None))
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
+        self.run(self.client.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
         self.loop.close()
 
 
