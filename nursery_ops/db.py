@@ -69,14 +69,26 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# Sync routes and dependencies run in anyio's worker threads (40 by default), each holding one
+# connection for its request: a pool smaller than that makes a busy moment queue on the pool's
+# 30-second timeout instead of on the threads. PostgreSQL keeps a quarter of them open and opens
+# the rest when needed; a SQLite file's connections are cheap.
+def _pool(connections: int) -> dict:
+    kept = max(1, connections // 4)
+    return {"pool_size": kept, "max_overflow": connections - kept}
+
+
 def build_engine(url: str) -> Engine:
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, pool_pre_ping=True, **_pool(get_settings().database_connections))
 
     database = make_url(url).database
+    pool = {}
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # As many again for the short writes some page views make beside their read (audit.record_read).
+        pool = {"pool_size": get_settings().database_connections, "max_overflow": get_settings().database_connections}
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):
@@ -118,9 +130,9 @@ async def write_turn(engine: Engine, write: bool) -> AsyncIterator[None]:
     """Hold a request that may write until no other one of this event loop writes to SQLite.
 
     The wait is awaited, so the loop goes on serving the writer ahead. The short write
-    transactions of their own that page views open (audit reads, the tablet's clock) run
-    in sync routes and dependencies, in worker threads, and never wait for the loop, so
-    they need no turn (an `async def` page view must not open one). Other processes on
+    transactions of their own that page views open (audit reads in sync routes, the session's
+    last-seen times after the read, auth.access) run in worker threads and never wait for the
+    loop, so they need no turn (an `async def` page view must not open one on the loop). Other processes on
     the same file wait on the busy timeout as before; PostgreSQL locks rows, not the file.
     """
     if not write or engine.dialect.name != "sqlite":

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     photo_max_bytes: int = Field(default=8 * 1024 * 1024, description="Largest photo upload accepted.")
     debug: bool = Field(default=False, description="Shows the OpenAPI docs at /docs; never in production.")
     workers: int = Field(default=1, description="uvicorn worker processes for `serve`.")
+    database_connections: int = Field(
+        default=40, ge=2, description="Database connections each worker may hold at once (one per request being served)."
+    )
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> "Settings":

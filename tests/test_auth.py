@@ -210,3 +210,63 @@ def test_language_switch_is_remembered_for_the_person(client_for, director, sess
     session.refresh(director)
     assert director.locale == "zh_CN"
     assert "修改密码" in client.get("/account/password").text
+
+
+# ---------------------------------------------------------------- what a request reads before its page
+
+
+def test_the_signed_in_person_their_roles_rooms_and_the_rules_come_in_one_statement(engine, session, queries):
+    from nursery_ops.auth.service import load_session, start_session
+    from nursery_ops.db import open_session
+    from nursery_ops.policy import PolicyOverride, load_policy
+    from nursery_ops.settings import get_settings
+
+    person = f.make_person(session, "wang", Role.caregiver, Role.health)
+    rooms = [f.make_room(session, name) for name in ("小一班", "小二班", "大一班")]
+    f.assign(session, rooms[0], person)
+    f.assign(session, rooms[2], person)
+    session.add(PolicyOverride(key="tablet_lock_minutes", value="7", reason="园所规定"))
+    session.add(PolicyOverride(key="directors_need_two_step", value="yes", reason="信息安全"))
+    token = start_session(session, person, "test", "127.0.0.1")
+    session.commit()
+
+    with open_session(engine, write=False) as reading, queries:
+        me = load_session(reading, token, get_settings())
+        policy = load_policy(reading)
+    assert queries.count == 1
+    assert me.roles == {Role.caregiver, Role.health}
+    assert me.room_ids == {rooms[0].id, rooms[2].id}
+    assert (policy.tablet_lock_minutes, policy.directors_need_two_step) == (7, True)
+    assert me.login.token_hash == token_digest(token) and not me.two_step_required  # the rule asks it of directors
+
+
+def test_a_person_without_roles_rooms_or_overrides_loads_with_the_defaults(engine, session):
+    from nursery_ops.auth.service import load_session, start_session
+    from nursery_ops.db import open_session
+    from nursery_ops.policy import DEFAULT_POLICY, load_policy
+    from nursery_ops.settings import get_settings
+
+    person = f.make_person(session, "nobody")
+    token = start_session(session, person, "test", "127.0.0.1")
+    session.commit()
+    with open_session(engine, write=False) as reading:
+        me = load_session(reading, token, get_settings())
+        assert (me.roles, me.room_ids) == (frozenset(), frozenset())
+        assert load_policy(reading) is DEFAULT_POLICY
+
+
+def test_a_rule_changed_within_the_session_is_seen_by_the_next_load(session):
+    from nursery_ops.policy import PolicyOverride, load_policy
+
+    assert load_policy(session).tablet_lock_minutes == 5
+    session.add(PolicyOverride(key="tablet_lock_minutes", value="9", reason="园所规定"))
+    assert load_policy(session).tablet_lock_minutes == 9  # added, not yet flushed
+    session.commit()
+    row = session.get(PolicyOverride, "tablet_lock_minutes")
+    row.value = "11"
+    assert load_policy(session).tablet_lock_minutes == 11  # changed
+    session.commit()
+    session.delete(row)
+    assert load_policy(session).tablet_lock_minutes == 5  # deleted
+    session.commit()
+    assert load_policy(session).tablet_lock_minutes == 5

@@ -14,14 +14,17 @@ it up, is sent to set it up from every route but those declared with
 """
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, update
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from nursery_ops.auth.models import STAFF_ROLES, Role
-from nursery_ops.auth.service import CurrentPerson, load_session, touch_session
+from nursery_ops.auth.models import STAFF_ROLES, LoginSession, Role
+from nursery_ops.auth.service import CurrentPerson, load_session
+from nursery_ops.clock import utcnow
 from nursery_ops.db import open_session, write_turn
 from nursery_ops.errors import Forbidden, LoginRequired, TwoStepSetupDue
 from nursery_ops.settings import get_settings
@@ -48,6 +51,29 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
                     session.refresh(me.person)
             finally:
                 session.close()
+    seen = getattr(request.state, "session_seen", None)
+    if seen:
+        # After the read's connection went back to the pool (never two at once), and in a thread: the
+        # write may wait on SQLite's lock, which must not hold up the event loop.
+        await run_in_threadpool(_write_seen, request.app.state.engine, request.state.me.session_token_hash, seen)
+
+
+def _write_seen(engine: Engine, token_hash: str, values: dict) -> None:
+    with open_session(engine, write=True) as writer:
+        writer.exec(update(LoginSession).where(LoginSession.token_hash == token_hash).values(**values))
+        writer.commit()
+
+
+def mark_session_seen(request: Request, session: Session, me: CurrentPerson, **values: datetime) -> None:
+    """Write `values` (last_seen_at, the tablet's acting_seen_at) to the sign-in's row.
+
+    A form post holds the write transaction already: written there. A page view reads, so the
+    values wait for its end and go in one short write transaction of their own (get_session).
+    """
+    if request.method in UNSAFE:
+        session.exec(update(LoginSession).where(LoginSession.token_hash == me.session_token_hash).values(**values))
+    else:
+        request.state.session_seen = {**getattr(request.state, "session_seen", {}), **values}
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -58,22 +84,17 @@ def current_person(request: Request, session: DbSession) -> CurrentPerson | None
     if hasattr(request.state, "me"):
         return request.state.me
     me = load_session(session, request.cookies.get(SESSION_COOKIE), get_settings())
-    if me is not None and me.needs_touch:
-        if request.method in UNSAFE:
-            # Already in a write transaction: touch there (a second writer would wait on it).
-            touch_session(session, me.session_token_hash)
-        else:
-            with open_session(request.app.state.engine, write=True) as writer:
-                touch_session(writer, me.session_token_hash)
-                writer.commit()
     request.state.me = me
+    if me is not None and me.needs_touch:
+        mark_session_seen(request, session, me, last_seen_at=utcnow())
     return me
 
 
 def require(*roles: Role, while_two_step_due: bool = False):
     """A dependency admitting signed-in people holding any of `roles` (all signed-in if none)."""
 
-    def dependency(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson:
+    # async: no I/O here, so no trip to a worker thread either.
+    async def dependency(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson:
         if me is None:
             raise LoginRequired()
         if me.two_step_due and not while_two_step_due:
@@ -86,7 +107,7 @@ def require(*roles: Role, while_two_step_due: bool = False):
     return dependency
 
 
-def public(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson | None:
+async def public(me: Annotated[CurrentPerson | None, Depends(current_person)]) -> CurrentPerson | None:
     return me
 
 

@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from pwdlib import PasswordHash
-from sqlalchemy import and_, delete, func, update
+from functools import cache
+
+from sqlalchemy import String, and_, cast, delete, func, update
 from sqlmodel import Session, select
 
 from nursery_ops import audit
 from nursery_ops.auth.models import LoginFailure, LoginSession, Person, PersonRole, Role, STAFF_ROLES, TotpCredential
 from nursery_ops.clock import utcnow
-from nursery_ops.policy import ITEMS_BY_KEY, PolicyOverride, parse_value
+from nursery_ops.policy import OVERRIDES_SEPARATOR, PolicyOverride, overrides_from_text, remember_policy
+from nursery_ops.rooms.models import RoomCaregiver
 from nursery_ops.settings import Settings
 
-# The policy item that makes the two-step sign-in mandatory for directors (auth.two_step).
-TWO_STEP_POLICY_KEY = "directors_need_two_step"
-
 password_hasher = PasswordHash.recommended()  # argon2id
-# Hashing a password for unknown usernames too keeps sign-in time from revealing accounts.
-_DUMMY_HASH = password_hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Hashing a password for unknown usernames too keeps sign-in time from revealing accounts."""
+    return password_hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -40,6 +44,9 @@ class CurrentPerson:
     roles: frozenset[Role]
     session_token_hash: str
     needs_touch: bool = False
+    # The rooms a caregiver is assigned to (the tablet's access check) and the session row itself.
+    room_ids: frozenset[int] = frozenset()
+    login: LoginSession | None = None
     # Two-step sign-in (auth.two_step): whether the person has a live second factor, and whether
     # the director's policy demands one of them.
     has_two_step: bool = False
@@ -135,7 +142,7 @@ def authenticate(
         raise Throttled()
     person = session.exec(select(Person).where(Person.username == username)).first()
     if person is None:
-        password_hasher.verify(password, _DUMMY_HASH)
+        password_hasher.verify(password, _dummy_hash())
     elif person.active and password_hasher.verify(password, person.password_hash):
         return person
     count_failure(session, username, address)
@@ -159,51 +166,53 @@ def start_session(session: Session, person: Person, user_agent: str | None, addr
 def load_session(session: Session, token: str | None, settings: Settings) -> CurrentPerson | None:
     """The person behind a cookie token, if the session is live.
 
+    One statement for everything a request needs before its page: the session row, the
+    person, their roles and rooms, whether they have a second factor, and the nursery's
+    rule overrides (kept on the database session, so `load_policy` costs no query more).
     `needs_touch` says last_seen is over a minute old: the caller refreshes it in
     a short write transaction of its own, so reading pages stays read-only.
     """
     if not token:
         return None
     digest = token_digest(token)
-    # The second factor and the policy demanding it come with the session row: no query more per page.
+    roles = select(func.aggregate_strings(PersonRole.role, ",")).where(PersonRole.person_id == Person.id)
+    rooms = select(func.aggregate_strings(cast(RoomCaregiver.room_id, String), ",")).where(
+        RoomCaregiver.person_id == Person.id
+    )
+    overrides = select(
+        func.aggregate_strings(PolicyOverride.key + "=" + PolicyOverride.value, OVERRIDES_SEPARATOR)
+    )
     row = session.exec(
-        select(LoginSession, Person, TotpCredential.id, PolicyOverride.value)
+        select(LoginSession, Person, TotpCredential.id, roles.scalar_subquery(), rooms.scalar_subquery(),
+               overrides.scalar_subquery())
         .join(Person, Person.id == LoginSession.person_id)
         .outerjoin(TotpCredential, and_(
             TotpCredential.person_id == Person.id,
             TotpCredential.confirmed_at.is_not(None),
             TotpCredential.revoked_at.is_(None),
         ))
-        .outerjoin(PolicyOverride, PolicyOverride.key == TWO_STEP_POLICY_KEY)
         .where(LoginSession.token_hash == digest, LoginSession.revoked_at.is_(None), Person.active.is_(True))
     ).first()
     if row is None:
         return None
-    login, person, credential_id, two_step_policy = row
+    login, person, credential_id, role_text, room_text, override_text = row
     now = utcnow()
     if now - login.last_seen_at > timedelta(minutes=settings.session_idle_minutes) or now - login.created_at > timedelta(
         hours=settings.session_absolute_hours
     ):
         return None
-    roles = roles_of(session, person.id)
+    policy = remember_policy(session, overrides_from_text(override_text))
+    roles = frozenset(Role(value) for value in (role_text or "").split(",") if value)
     return CurrentPerson(
         person=person,
         roles=roles,
         session_token_hash=digest,
         needs_touch=now - login.last_seen_at > timedelta(minutes=1),
         has_two_step=credential_id is not None,
-        two_step_required=Role.director in roles and directors_need_two_step(two_step_policy),
+        two_step_required=Role.director in roles and policy.directors_need_two_step,
+        room_ids=frozenset(int(value) for value in (room_text or "").split(",") if value),
+        login=login,
     )
-
-
-def directors_need_two_step(stored: str | None) -> bool:
-    """The policy item's value from its stored override (None: the default)."""
-    item = ITEMS_BY_KEY[TWO_STEP_POLICY_KEY]
-    return item.default if stored is None else parse_value(item, stored)
-
-
-def touch_session(session: Session, token_hash: str) -> None:
-    session.exec(update(LoginSession).where(LoginSession.token_hash == token_hash).values(last_seen_at=utcnow()))
 
 
 def end_session(session: Session, token_hash: str) -> None:

@@ -97,24 +97,21 @@ def account_two_step_start(request: Request, session: DbSession, me: StaffSettin
 
 @router.post("/account/two-step/confirm")
 async def account_two_step_confirm(request: Request, session: DbSession, me: StaffSettingUpTwoStep):
-    data, errors = parse_form(CodeForm, await request.form())
-    if not errors:
-        try:
-            two_step.confirm_setup(session, me, data.code)
-            return RedirectResponse("/account/two-step?saved=on", status_code=303)
-        except Refused as refused:
-            session.rollback()
-            errors = refused.errors
-    return _account_page(request, session, me, errors=errors, status_code=400)
+    return await _with_code(request, session, me, two_step.confirm_setup, saved="on")
 
 
 @router.post("/account/two-step/off")
 async def account_two_step_off(request: Request, session: DbSession, me: StaffSettingUpTwoStep):
+    return await _with_code(request, session, me, two_step.turn_off, saved="off")
+
+
+async def _with_code(request: Request, session, me, change, *, saved: str):
+    """Turning the two-step sign-in on or off, each proven with a code from the phone."""
     data, errors = parse_form(CodeForm, await request.form())
     if not errors:
         try:
-            two_step.turn_off(session, me, data.code)
-            return RedirectResponse("/account/two-step?saved=off", status_code=303)
+            change(session, me, data.code)
+            return RedirectResponse(f"/account/two-step?saved={saved}", status_code=303)
         except Refused as refused:
             session.rollback()
             errors = refused.errors

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 
+from sqlalchemy import event
+from sqlalchemy.orm import object_session
 from sqlmodel import Field, Session, SQLModel, select
 
 from nursery_ops.clock import utcnow
@@ -193,9 +195,46 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
+# Overrides as one text (`key=value` lines) come with the sign-in's own statement (auth.service.load_session).
+# Stored values passed parse_value and were stripped, so none holds a line break.
+OVERRIDES_SEPARATOR = "\n"
+_POLICY_INFO_KEY = "nursery_policy"
+
+
+def overrides_from_text(text: str | None) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in (text or "").split(OVERRIDES_SEPARATOR) if line)
+
+
+def remember_policy(session: Session, overrides: dict[str, str]) -> Policy:
+    """The policy of these overrides, kept for the rest of this database session (one request)."""
+    policy = Policy(overrides) if overrides else DEFAULT_POLICY
+    session.info[_POLICY_INFO_KEY] = policy
+    return policy
+
+
 def load_policy(session: Session) -> Policy:
+    """The rules in force: read once per database session, again after an override changes in it."""
+    # A change not flushed yet: an override added or deleted (a changed value forgets it at once, below).
+    pending = (*session.new, *session.deleted)
+    remembered = session.info.get(_POLICY_INFO_KEY)
+    if remembered is not None and not any(isinstance(row, PolicyOverride) for row in pending):
+        return remembered
     rows = session.exec(select(PolicyOverride.key, PolicyOverride.value)).all()
-    return Policy({key: value for key, value in rows}) if rows else DEFAULT_POLICY
+    return remember_policy(session, dict(rows))
+
+
+@event.listens_for(PolicyOverride.value, "set")
+def _forget_policy_on_new_value(row: PolicyOverride, *_args) -> None:
+    session = object_session(row)
+    if session is not None:
+        session.info.pop(_POLICY_INFO_KEY, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_policy_after_override_changes(session: Session, _context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, PolicyOverride) for row in changed):
+        session.info.pop(_POLICY_INFO_KEY, None)
 
 
 def inconsistencies(policy: Policy) -> list[str]:

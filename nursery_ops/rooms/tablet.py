@@ -18,6 +18,7 @@ is an action of the person at the tablet and keeps it awake; static/tablet.js co
 from the same requests, so the page locks when the server would.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -26,11 +27,10 @@ from fastapi import Depends, Request
 from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
-from nursery_ops.auth.access import UNSAFE, DbSession, Staff
+from nursery_ops.auth.access import UNSAFE, DbSession, Staff, mark_session_seen
 from nursery_ops.auth.models import LoginSession, Person, Role
 from nursery_ops.auth.service import CurrentPerson, password_hasher, roles_of
 from nursery_ops.clock import utcnow
-from nursery_ops.db import open_session
 from nursery_ops.errors import Forbidden, NotFound, TabletLocked
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.rooms.models import Room, RoomCaregiver
@@ -48,13 +48,23 @@ class RoomActor:
     person_name: str
 
 
+# Roles that may act in every room; a caregiver only in the rooms assigned to them.
+EVERY_ROOM = frozenset({Role.director, Role.health})
+# The tablet's last action is written at most this often, so a page view seldom writes; the
+# idle lock may come this much early, never late.
+ACTION_PRECISION = timedelta(seconds=10)
+
+
+def works_in_room(roles: frozenset[Role], assigned_rooms: Collection[int], room_id: int) -> bool:
+    return bool(roles & EVERY_ROOM) or (Role.caregiver in roles and room_id in assigned_rooms)
+
+
 def may_work_in_room(session: Session, person_id: int, roles: frozenset[Role], room_id: int) -> bool:
-    if roles & {Role.director, Role.health}:
-        return True
-    if Role.caregiver not in roles:
-        return False
-    assigned = select(RoomCaregiver.id).where(RoomCaregiver.room_id == room_id, RoomCaregiver.person_id == person_id)
-    return session.exec(assigned).first() is not None
+    """`works_in_room` for someone other than the signed-in person (their rooms are read here)."""
+    assigned = []
+    if Role.caregiver in roles and not roles & EVERY_ROOM:
+        assigned = session.exec(select(RoomCaregiver.room_id).where(RoomCaregiver.person_id == person_id)).all()
+    return works_in_room(roles, assigned, room_id)
 
 
 def shared_tablet(me: CurrentPerson, acting_person_id: int) -> bool:
@@ -73,36 +83,29 @@ def idle_locked(login: LoginSession, me: CurrentPerson, now: datetime, policy: P
     )
 
 
-def keep_awake(request: Request, session: Session, login: LoginSession, now: datetime) -> None:
-    """Record the request as the tablet's latest action.
-
-    A form post already holds the write transaction; a page or a form opened (GET) runs
-    in a read transaction, so it writes in a short one of its own (as auth.access does).
-    """
-    if request.method in UNSAFE:
-        login.acting_seen_at = now
-        session.add(login)
-        return
-    with open_session(request.app.state.engine, write=True) as writer:
-        writer.exec(update(LoginSession).where(LoginSession.token_hash == login.token_hash).values(acting_seen_at=now))
-        writer.commit()
+def keep_awake(request: Request, session: Session, me: CurrentPerson, now: datetime) -> None:
+    """Record the request as the tablet's latest action (a page view: at most every ACTION_PRECISION)."""
+    last_action = me.login.acting_seen_at or me.login.created_at
+    if request.method in UNSAFE or now - last_action >= ACTION_PRECISION:
+        mark_session_seen(request, session, me, acting_seen_at=now)
 
 
 def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) -> RoomActor:
     room = session.get(Room, room_id)
     if room is None or not room.active:
         raise NotFound()
-    if not may_work_in_room(session, me.id, me.roles, room_id):
+    if not works_in_room(me.roles, me.room_ids, room_id):
         raise Forbidden()
-    login = session.get(LoginSession, me.session_token_hash)
     now = utcnow()
-    if idle_locked(login, me, now, load_policy(session)):
+    if idle_locked(me.login, me, now, load_policy(session)):
         raise TabletLocked(room_id)
-    person_id = login.acting_person_id or me.id
+    person_id = me.login.acting_person_id or me.id
     acting = me.person if person_id == me.id else session.get(Person, person_id)
-    if acting is None or not acting.active or not may_work_in_room(session, person_id, roles_of(session, person_id), room_id):
+    if person_id != me.id and (
+        acting is None or not acting.active or not may_work_in_room(session, person_id, roles_of(session, person_id), room_id)
+    ):
         raise TabletLocked(room_id)
-    keep_awake(request, session, login, now)
+    keep_awake(request, session, me, now)
     return RoomActor(room=room, me=me, person_id=person_id, person_name=acting.full_name)
 
 

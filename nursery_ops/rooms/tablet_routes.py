@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Staff
-from nursery_ops.auth.models import LoginSession, Person, PersonRole, Role
+from nursery_ops.auth.models import Person, PersonRole, Role
 from nursery_ops.clock import utcnow
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import FormModel, parse_form
@@ -63,8 +63,7 @@ def active_room(session, room_id: int) -> Room:
 def unlock_form(request: Request, room_id: int, session: DbSession, me: Staff, idle: bool = False):
     """The PIN screen; after the idle lock (`?idle=1` from tablet.js, or the server's own clock) it says why."""
     policy = load_policy(session)
-    login = session.get(LoginSession, me.session_token_hash)
-    locked = idle or idle_locked(login, me, utcnow(), policy)
+    locked = idle or idle_locked(me.login, me, utcnow(), policy)
     return unlock_page(
         request, session, active_room(session, room_id), {}, {}, idle_minutes=policy.tablet_lock_minutes if locked else 0
     )

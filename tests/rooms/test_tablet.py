@@ -10,7 +10,7 @@ from nursery_ops.attendance.models import MorningCheck
 from nursery_ops.audit import AuditEntry
 from nursery_ops.auth.models import LoginSession, Role
 from nursery_ops.clock import utcnow
-from nursery_ops.rooms.tablet import hash_pin
+from nursery_ops.rooms.tablet import ACTION_PRECISION, hash_pin
 from nursery_ops.staff.models import PinFailure, TabletPin
 from tests import factories as f
 
@@ -205,6 +205,34 @@ def test_the_awake_call_keeps_the_tablet_awake_and_says_when_it_has_locked(clien
     idle(session, 6)
     locked = tablet.htmx_get(f"/rooms/{world.room_a.id}/awake")
     assert locked.headers["HX-Redirect"] == f"/rooms/{world.room_a.id}/unlock"
+
+
+def idle_seconds(session, seconds):
+    session.exec(update(LoginSession).values(acting_seen_at=utcnow() - timedelta(seconds=seconds)))
+    session.commit()
+
+
+@pytest.mark.parametrize(("seconds_since", "written"), [
+    (0, False), (ACTION_PRECISION.total_seconds() - 1, False), (ACTION_PRECISION.total_seconds(), True), (240, True),
+])
+def test_a_page_view_writes_the_tablets_last_action_only_when_it_is_older_than_the_precision(
+    client_for, world, session, queries, seconds_since, written
+):
+    tablet = client_for(world.caregiver_a)
+    idle_seconds(session, seconds_since)
+    before = seen_at(session)
+    with queries:
+        assert tablet.get(f"/rooms/{world.room_a.id}").status_code == 200
+    assert (seen_at(session) > before) is written
+    assert any(statement.startswith("UPDATE login_session") for statement in queries.statements) is written
+
+
+def test_a_form_sent_always_records_the_tablets_last_action(client_for, world, session):
+    tablet = client_for(world.caregiver_a)
+    idle_seconds(session, 1)
+    before = seen_at(session)
+    assert morning_check(tablet, world, world.child_x).status_code in (200, 303)
+    assert seen_at(session) > before
 
 
 @pytest.mark.parametrize("who", ["caregiver_b", "parent_x"])
