@@ -9,8 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import String, and_, cast, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
@@ -56,11 +57,10 @@ from nursery_ops.clock import local_date
 from nursery_ops.dailylog.models import LogEntry
 from nursery_ops.dailylog.rules import at_local_time
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
-from nursery_ops.enrolment.rules import admission_complete
-from nursery_ops.enrolment.service import admission_checklist_for
+from nursery_ops.enrolment.rules import AdmissionFacts, admission_checklist, admission_complete
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused, whole_number
-from nursery_ops.health.models import ReturnCertificate
+from nursery_ops.health.models import ExamKind, HealthExam, ReturnCertificate
 from nursery_ops.i18n import N_
 from nursery_ops.illness.outbreaks import detect_outbreaks
 from nursery_ops.illness.rules import certificate_date_error
@@ -102,17 +102,14 @@ def present_attendance(session: Session, room_id: int, child_id: int, on: date) 
 
 def room_child(session: Session, room: Room, child_id: int) -> tuple[Child, Enrolment]:
     """The child and its open enrolment in this room; 404 for a child who is not this room's."""
-    child = session.get(Child, child_id)
-    enrolment = session.exec(
-        select(Enrolment).where(
-            Enrolment.child_id == child_id,
-            Enrolment.room_id == room.id,
-            Enrolment.status == EnrolmentStatus.enrolled,
-        )
+    found = session.exec(
+        select(Child, Enrolment)
+        .join(Enrolment, Enrolment.child_id == Child.id)
+        .where(Child.id == child_id, Enrolment.room_id == room.id, Enrolment.status == EnrolmentStatus.enrolled)
     ).first()
-    if child is None or enrolment is None:
+    if found is None:
         raise NotFound()
-    return child, enrolment
+    return found[0], found[1]
 
 
 def booked_on(session: Session, enrolment_id: int, on: date) -> bool:
@@ -170,58 +167,81 @@ class OnDuty:
     why_not: str | None  # message id when not counted
 
 
+def booking_exists_on(day):
+    """Beside an Enrolment row: whether it has a temporary-care day booked on `day` (a date or a bound parameter)."""
+    return (
+        select(TemporaryBooking.id)
+        .where(
+            TemporaryBooking.enrolment_id == Enrolment.id, TemporaryBooking.on_date == day,
+            col(TemporaryBooking.cancelled_at).is_(None),
+        )
+        .correlate(Enrolment)
+        .exists()
+    )
+
+
 def on_duty(session: Session, room_id: int, on: date) -> list[OnDuty]:
     """Everyone clocked in to the room today, and whether they count toward the ratio."""
     return on_duty_by_room(session, on, room_id).get(room_id, [])
 
 
 def on_duty_by_room(session: Session, on: date, room_id: int | None = None) -> dict[int, list[OnDuty]]:
-    """Who is clocked in to each room (or one room) today, and who counts toward its ratio (four queries).
+    """Who is clocked in to each room (or one room) today, and who counts toward its ratio (one statement)."""
+    open_shift = [StaffShift.on_date == on, col(StaffShift.clock_out_at).is_(None)]
+    if room_id is not None:
+        open_shift.append(StaffShift.room_id == room_id)
+    rows = session.exec(
+        select(StaffShift.room_id, StaffShift.person_id, Person.full_name, *shift_facts(on))
+        .join(Person, Person.id == StaffShift.person_id)
+        .where(*open_shift)
+        .order_by(StaffShift.clock_in_at, StaffShift.id)
+    ).all()
+    return on_duty_from(rows, on)
+
+
+def shift_facts(on: date) -> tuple:
+    """Beside a StaffShift row: whether its person is a caregiver, is assigned to the shift's room, and the
+    furthest expiry of their health certificates not voided (valid today if any of them is)."""
+    is_caregiver = (
+        select(PersonRole.id)
+        .where(PersonRole.person_id == StaffShift.person_id, PersonRole.role == Role.caregiver)
+        .exists()
+    )
+    assigned_here = (
+        select(RoomCaregiver.id)
+        .where(RoomCaregiver.room_id == StaffShift.room_id, RoomCaregiver.person_id == StaffShift.person_id)
+        .exists()
+    )
+    health_valid_until = (
+        select(func.max(StaffCertificate.valid_until))
+        .where(
+            StaffCertificate.person_id == StaffShift.person_id,
+            StaffCertificate.kind == CertificateKind.health,
+            StaffCertificate.issued_on <= on,
+            col(StaffCertificate.voided_at).is_(None),
+        )
+        .scalar_subquery()
+    )
+    return is_caregiver.label("caregiver"), assigned_here.label("assigned"), health_valid_until.label("valid_until")
+
+
+def on_duty_from(rows, on: date) -> dict[int, list[OnDuty]]:
+    """Shift rows (room id, person id, name, then `shift_facts`) in clock-in order → who is on duty per room.
 
     A caregiver counts only in a room they are assigned to (a caregiver who is also the
     health officer acts in every room, but is not every room's caregiver), and only with
     a valid health certificate.
     """
-    open_shift = [StaffShift.on_date == on, col(StaffShift.clock_out_at).is_(None)]
-    if room_id is not None:
-        open_shift.append(StaffShift.room_id == room_id)
-    rows = session.exec(
-        select(StaffShift.room_id, StaffShift.person_id, Person.full_name)
-        .join(Person, Person.id == StaffShift.person_id)
-        .where(*open_shift)
-        .order_by(StaffShift.clock_in_at, StaffShift.id)
-    ).all()
-    if not rows:
-        return {}
-    on_shift = select(StaffShift.person_id).where(*open_shift)
-    caregivers = set(session.exec(
-        select(PersonRole.person_id).where(col(PersonRole.person_id).in_(on_shift), PersonRole.role == Role.caregiver)
-    ).all())
-    assigned = set(session.exec(
-        select(RoomCaregiver.room_id, RoomCaregiver.person_id).where(col(RoomCaregiver.person_id).in_(on_shift))
-    ).all())
-    certified = {
-        person_id
-        for person_id, voided_at, valid_until in session.exec(
-            select(StaffCertificate.person_id, StaffCertificate.voided_at, StaffCertificate.valid_until).where(
-                col(StaffCertificate.person_id).in_(on_shift),
-                StaffCertificate.kind == CertificateKind.health,
-                StaffCertificate.issued_on <= on,
-            )
-        ).all()
-        if certificate_valid(voided_at is not None, valid_until, on)
-    }
     duty: dict[int, list[OnDuty]] = defaultdict(list)
     seen: set[tuple[int, int]] = set()
-    for shift_room_id, person_id, name in rows:
+    for shift_room_id, person_id, name, caregiver, assigned, valid_until in rows:
         if (shift_room_id, person_id) in seen:
             continue
         seen.add((shift_room_id, person_id))
-        reason = not_counted_reason(
-            True, person_id in certified, person_id in caregivers, (shift_room_id, person_id) in assigned
-        )
+        certified = valid_until is not None and certificate_valid(False, valid_until, on)
+        reason = not_counted_reason(True, certified, bool(caregiver), bool(assigned))
         duty[shift_room_id].append(OnDuty(person_id, name, reason is None, reason))
-    return duty
+    return dict(duty)
 
 
 def counted_caregivers(session: Session, room_id: int, on: date) -> int:
@@ -353,29 +373,44 @@ class AdultOption:
     photo_id: int | None
 
 
-def bringing_adults(session: Session, child_id: int) -> list[AdultOption]:
-    """Who may have brought the child: active guardians and trusted adults (anyone may be typed in too)."""
+def _adults_of(session: Session, child_id: int) -> tuple[AdmissionFacts, dict[int, Guardian]]:
+    """The child's guardian links and trusted adults, active or not, as the admission checklist reads them,
+    with the guardians by id: two statements."""
+    facts, guardians = AdmissionFacts(), {}
+    for link, guardian in session.exec(
+        select(ChildGuardian, Guardian)
+        .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
+        .where(ChildGuardian.child_id == child_id)
+        .order_by(ChildGuardian.id)
+    ).all():
+        facts.guardian_links.append(link)
+        guardians[guardian.id] = guardian
+    facts.trusted_adults = list(
+        session.exec(select(TrustedAdult).where(TrustedAdult.child_id == child_id).order_by(TrustedAdult.id)).all()
+    )
+    return facts, guardians
+
+
+def _bringing_options(facts: AdmissionFacts, guardians: dict[int, Guardian]) -> list[AdultOption]:
     options = [
-        AdultOption(f"guardian:{guardian.id}", guardian.full_name, link.relation, None)
-        for link, guardian in session.exec(
-            select(ChildGuardian, Guardian)
-            .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
-            .where(ChildGuardian.child_id == child_id, ChildGuardian.active)
-            .order_by(ChildGuardian.id)
-        ).all()
+        AdultOption(f"guardian:{link.guardian_id}", guardians[link.guardian_id].full_name, link.relation, None)
+        for link in facts.guardian_links if link.active
     ]
     options += [
         AdultOption(f"adult:{adult.id}", adult.full_name, adult.relation, adult.photo_id)
-        for adult in session.exec(
-            select(TrustedAdult).where(TrustedAdult.child_id == child_id, TrustedAdult.active).order_by(TrustedAdult.id)
-        ).all()
+        for adult in facts.trusted_adults if adult.active
     ]
     return options
 
 
-def _brought_by(session: Session, child_id: int, data: CheckInForm) -> str:
+def bringing_adults(session: Session, child_id: int) -> list[AdultOption]:
+    """Who may have brought the child: active guardians and trusted adults (anyone may be typed in too)."""
+    return _bringing_options(*_adults_of(session, child_id))
+
+
+def _brought_by(options: list[AdultOption], data: CheckInForm) -> str:
     if data.brought_by:
-        for option in bringing_adults(session, child_id):
+        for option in options:
             if option.key == data.brought_by:
                 return f"{option.name} ({option.relation})"[:100]
     if data.brought_by_name:
@@ -383,36 +418,81 @@ def _brought_by(session: Session, child_id: int, data: CheckInForm) -> str:
     raise Refused({"brought_by": N_("Choose who brought the child, or type the name.")})
 
 
+@dataclass
+class ArrivalFacts:
+    """What check-in reads about the child's day besides the adults: one statement (`arrival_facts`)."""
+
+    attendance: Attendance | None  # today's arrival, in any room
+    absence: Absence | None  # today's absence, in any room
+    morning_check: MorningCheck | None  # the latest of today
+    certificate_awaited: bool  # a return certificate (返园证明) is required and not recorded
+    present_births: list[date]  # of the children present in the room now
+
+
+def arrival_facts(session: Session, room_id: int, child_id: int, on: date) -> ArrivalFacts:
+    latest_check = (
+        select(MorningCheck.id)
+        .where(MorningCheck.child_id == child_id, MorningCheck.on_date == on)
+        .order_by(col(MorningCheck.at).desc(), col(MorningCheck.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    awaited = (
+        select(ReturnCertificate.id)
+        .where(
+            ReturnCertificate.child_id == child_id, col(ReturnCertificate.received_on).is_(None),
+            col(ReturnCertificate.voided_at).is_(None),
+        )
+        .exists()
+    )
+    present_child = aliased(Child)
+    births = (
+        select(func.aggregate_strings(cast(present_child.birth_date, String), ","))
+        .select_from(Attendance)
+        .join(present_child, present_child.id == Attendance.child_id)
+        .where(Attendance.room_id == room_id, Attendance.on_date == on, col(Attendance.check_out_at).is_(None))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    arrival, absence, check = aliased(Attendance), aliased(Absence), aliased(MorningCheck)
+    attendance, absence_row, morning_check, certificate_awaited, present = session.exec(
+        select(arrival, absence, check, awaited, births)
+        .select_from(Child)
+        .outerjoin(arrival, and_(arrival.child_id == Child.id, arrival.on_date == on))
+        .outerjoin(absence, and_(absence.child_id == Child.id, absence.on_date == on))
+        .outerjoin(check, check.id == latest_check)
+        .where(Child.id == child_id)
+    ).one()
+    present_births = [date.fromisoformat(birth) for birth in present.split(",")] if present else []
+    return ArrivalFacts(attendance, absence_row, morning_check, bool(certificate_awaited), present_births)
+
+
 def check_in_blocks(
-    session: Session, room: Room, child: Child, enrolment: Enrolment, policy: Policy, on: date
-) -> tuple[list[Decision], MorningCheck | None]:
+    session: Session, room: Room, child: Child, enrolment: Enrolment, facts: AdmissionFacts, arrival: ArrivalFacts,
+    policy: Policy, on: date,
+) -> list[Decision]:
     """Every BLOCK that stands against this child's arrival now (the director may override them)."""
     blocks = []
-    items = admission_checklist_for(session, child, enrolment, policy, on)
+    items = admission_checklist(child, enrolment, facts, on, policy)
     if not admission_complete(items):
         missing = [item.label for item in items if not item.done]
         blocks.append(Decision(
             Mode.block, N_("The admission checklist is incomplete: {missing}."), {"missing": ", ".join(missing)}
         ))
-    check = latest_morning_check(session, child.id, on)
+    check = arrival.morning_check
     if check is None:
         blocks.append(Decision(Mode.block, N_("No morning check today: do the morning check (晨检) first.")))
     elif check.outcome is CheckOutcome.send_home:
         blocks.append(Decision(Mode.block, N_("Today's morning check sent the child home.")))
-    if awaited_return_certificates(session, child.id):
+    if arrival.certificate_awaited:
         blocks.append(Decision(
             Mode.block, N_("A doctor's return certificate (返园证明) is required and has not been recorded.")
         ))
-    present = session.exec(
-        select(Child.birth_date)
-        .join(Attendance, Attendance.child_id == Child.id)
-        .where(Attendance.room_id == room.id, Attendance.on_date == on, col(Attendance.check_out_at).is_(None))
-    ).all()
-    births = [*present, child.birth_date]
+    births = [*arrival.present_births, child.birth_date]
     per = children_per_caregiver(births, room.room_type, on, policy)
     if (ratio := ratio_decision(len(births), counted_caregivers(session, room.id, on), per)) is not None:
         blocks.append(ratio)
-    return blocks, check
+    return blocks
 
 
 def may_override(actor: RoomActor) -> bool:
@@ -425,16 +505,23 @@ def check_in(
 ) -> Attendance:
     """入园 — a repeat answers with the existing arrival; a child not expected here today is refused outright."""
     on = local_date(now)
-    if (existing := attendance_on(session, child.id, on)) is not None:
-        return existing
+    arrival = arrival_facts(session, actor.room.id, child.id, on)
+    if arrival.attendance is not None:
+        return arrival.attendance
     if not expected_today(session, enrolment, on):
         raise Refused({"__all__": NOT_EXPECTED})
-    brought_by = _brought_by(session, child.id, data)
-    blocks, check = check_in_blocks(session, actor.room, child, enrolment, policy, on)
+    facts, guardians = _adults_of(session, child.id)
+    brought_by = _brought_by(_bringing_options(facts, guardians), data)
+    # The checklist's third fact, as enrolment.service.admission_facts_for reads it.
+    facts.entry_exams = list(
+        session.exec(select(HealthExam).where(HealthExam.child_id == child.id, HealthExam.kind == ExamKind.entry)).all()
+    )
+    blocks = check_in_blocks(session, actor.room, child, enrolment, facts, arrival, policy, on)
     reason = (data.override_reason or "").strip()
     if blocks and not (may_override(actor) and reason):
         errors = {"override_reason": N_("To go ahead anyway, write the reason for the override.")} if may_override(actor) else {}
         raise Blocked(blocks, errors)
+    check = arrival.morning_check
     attendance = Attendance(
         child_id=child.id,
         room_id=actor.room.id,
@@ -457,23 +544,22 @@ def check_in(
             session, actor.person_id, "override", attendance, child_id=child.id, reason=reason,
             after={"decisions": [{"mode": str(b.mode), "message": b.message, "params": b.params} for b in blocks]},
         )
-    _supersede_absence(session, actor, child.id, on, now)
+    _supersede_absence(session, actor, arrival.absence, now)
     session.commit()
     return attendance
 
 
-def _supersede_absence(session: Session, actor: RoomActor, child_id: int, on: date, now: datetime) -> None:
+def _supersede_absence(session: Session, actor: RoomActor, absence: Absence | None, now: datetime) -> None:
     """A child recorded absent who arrives after all: the absence is closed, kept for the history.
 
     No call to the family is due any more, and the day is not a sick day (refunds, follow-up).
     """
-    absence = absence_on(session, child_id, on)
     if absence is None or absence.superseded_at is not None:
         return
     before = audit.snapshot(absence)
     absence.superseded_at = now
     session.add(absence)
-    audit.record(session, actor.person_id, "absence_superseded_by_arrival", absence, child_id=child_id,
+    audit.record(session, actor.person_id, "absence_superseded_by_arrival", absence, child_id=absence.child_id,
                  before=before, after=audit.snapshot(absence))
 
 

@@ -1,6 +1,7 @@
 """The daily log on the tablet: an entry per child, batch meal and naps, corrections, outdoor time; a child's day for staff.
 
-Room actions take `actor: RoomActing` and answer through `after_action` on success;
+Room actions take `actor: RoomActing` and answer through `after_action` on success (an entry changes
+nothing in the room header, so htmx gets the child's tile alone);
 a refusal re-renders the form (400) — for htmx only its `form` block, aimed at the
 child's tile action area.
 """
@@ -102,7 +103,7 @@ async def save_entry(request: Request, session: DbSession, actor: RoomActing, ch
                 service.end_nap(session, actor, child, data, now)
             else:
                 service.record_entry(session, actor, child, slug, data, now)
-            return after_action(request, session, actor, child.id)
+            return after_action(request, session, actor, child.id, header=False)
         except PhotoRefused as refused:
             session.rollback()
             errors = {"photo": refused.message}
@@ -204,7 +205,7 @@ async def correct(request: Request, session: DbSession, actor: RoomActing, entry
     if data is not None:
         try:
             service.correct_entry(session, actor, entry, data, data.form_token, utcnow())
-            return after_action(request, session, actor, entry.child_id)
+            return after_action(request, session, actor, entry.child_id, header=False)
         except Refused as refused:
             session.rollback()
             errors = refused.errors
@@ -225,7 +226,7 @@ async def void(request: Request, session: DbSession, actor: RoomActing, entry_id
     if data is not None:
         try:
             service.void_entry(session, actor, entry, data.reason, utcnow())
-            return after_action(request, session, actor, entry.child_id)
+            return after_action(request, session, actor, entry.child_id, header=False)
         except Refused as refused:
             session.rollback()
             errors = refused.errors

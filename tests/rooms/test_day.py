@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import col
 
 from nursery_ops.attendance.models import (
     Absence,
@@ -349,9 +350,92 @@ def test_the_room_view_issues_the_same_statements_for_5_and_20_children(client_f
         assert response.status_code == 200
         counts.append(queries.count)
     assert counts[0] == counts[1], counts
-    # Sign-in, policy, enrolments, bookings, arrivals, absences, morning checks, entries, sick follow-up,
-    # medication, midday checks and illnesses, outdoor time, staff on duty: about two dozen in all.
-    assert counts[0] <= 24
+    # Sign-in and the room (the request), then the children with their day, entries, medicine, outdoor time, staff.
+    assert counts[0] <= 10
+
+
+def with_history(session, room, me, children, days):
+    """`days` past days of each child's history: arrivals, morning and midday checks, entries, a sick day, medicine."""
+    from nursery_ops.illness.models import MiddayCheck
+
+    for child in children:
+        guardian = f.make_guardian(session, child, "历史妈妈")
+        for back in range(1, days + 1):
+            on = local_today() - timedelta(days=back)
+            at = datetime.combine(on, time(1, 0), tzinfo=UTC)
+            if back % 7 == 3:
+                session.add(Absence(child_id=child.id, room_id=room.id, on_date=on, reason=AbsenceReason.sick,
+                                    recorded_by_id=me.id))
+                continue
+            session.add(Attendance(child_id=child.id, room_id=room.id, on_date=on, check_in_at=at, brought_by="妈妈",
+                                   checked_in_by_id=me.id, check_out_at=at + timedelta(hours=8)))
+            session.add(MorningCheck(child_id=child.id, on_date=on, at=at, temperature_tenths=365, outcome="admit",
+                                     by_id=me.id))
+            session.add(MiddayCheck(child_id=child.id, room_id=room.id, on_date=on, at=at + timedelta(hours=3),
+                                    temperature_tenths=366, spirits="good", skin="normal", outcome="fine", by_id=me.id))
+            for hour in range(3):
+                session.add(LogEntry(child_id=child.id, room_id=room.id, on_date=on, kind=EntryKind.note,
+                                     at=at + timedelta(hours=hour), text="好", by_id=me.id))
+        f.make_authorisation(session, child, guardian, me, start_date=local_today() - timedelta(days=2))
+    session.commit()
+
+
+def test_the_room_view_body_is_five_statements_whatever_the_children_and_the_history(world, session, queries):
+    small = f.make_room(session, "Small", capacity=15)
+    large = f.make_room(session, "Large", capacity=15)
+    large.capacity = 30
+    fill_room(session, small, world.caregiver_a, 5)
+    fill_room(session, large, world.caregiver_a, 24)
+    from sqlmodel import select
+
+    from nursery_ops.children.models import Child
+
+    old_hands = session.exec(select(Child).where(col(Child.full_name).startswith("Q24-"))).all()
+    with_history(session, large, world.caregiver_a, old_hands, 40)
+    counts = {}
+    for room in (small, large):
+        session.expunge_all()  # nothing answered from the session: every row is read as a request would
+        with queries:
+            day = load_room_day(session, room, local_today(), policy, utcnow())
+        counts[room.name] = queries.count
+        assert len(day.present) == {"Small": 5, "Large": 24}[room.name]
+    # Children with their day, entries, medicine due (doses joined), outdoor time, staff on duty.
+    assert counts == {"Small": 5, "Large": 5}, counts
+    assert any(cd.medication for cd in day.present) and all(item.present for cd in day.present for item in cd.medication)
+    assert {cd.off_sick for cd in day.children} == {False}  # a past sick day, back since
+
+
+def test_a_log_entry_answers_with_the_tile_alone_in_a_fixed_number_of_statements(client_for, world, session, queries):
+    room = f.make_room(session, "Large", capacity=15)
+    room.capacity = 30
+    f.assign(session, room, world.caregiver_a)
+    fill_room(session, room, world.caregiver_a, 20)
+    from sqlmodel import select
+
+    from nursery_ops.children.models import Child
+
+    children = session.exec(select(Child).where(col(Child.full_name).startswith("Q20-"))).all()
+    with_history(session, room, world.caregiver_a, children, 20)
+    tablet = client_for(world.caregiver_a)
+    tablet.get(f"/rooms/{room.id}")
+    counts = []
+    for number, child in enumerate(children[:2]):
+        with queries:
+            response = tablet.http.post(
+                f"/rooms/{room.id}/children/{child.id}/log/note",
+                data={"text": "开心", "form_token": f"history-{number}", "csrf_token": tablet.token},
+                headers={"HX-Request": "true", "X-CSRF-Token": tablet.token},
+            )
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<article class="child-tile status-arrived') and "开心" in response.text
+        assert 'id="room-header"' not in response.text  # an entry changes nothing the header shows
+        counts.append(queries.count)
+    assert counts[0] == counts[1]
+    log_statements = [statement for statement in queries.statements
+                      if statement.lstrip().startswith("SELECT") and "FROM log_entry" in statement]
+    # The form token, the child's entries for the tile: nothing read twice.
+    assert len(log_statements) <= 2, log_statements
+    assert counts[0] <= 13, queries.statements
 
 
 # ---------------------------------------------------------------- after_action
