@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -217,18 +217,70 @@ def ledger(entries: list[LedgerLine]) -> list[LedgerLine]:
     return ordered
 
 
-def contract_money(session: Session, contract: Contract) -> ContractMoney:
-    """Bills, payments, refunds and the running balance of the enrolment's contract (all versions), in 5 queries."""
-    ids = family_ids(session, contract)
-    bills = bills_of(session, ids)
-    lines = lines_of(session, [bill.id for bill in bills])
-    payments = list(session.exec(
-        select(Payment).where(col(Payment.contract_id).in_(ids)).order_by(Payment.paid_on, Payment.id)
-    ).all())
-    refunds = list(session.exec(
-        select(Refund).where(col(Refund.contract_id).in_(ids), col(Refund.voided_at).is_(None))
-        .order_by(Refund.requested_on, Refund.id)
-    ).all())
+# contract_money's statements are built once, bound to :contract_ids when run: building and keying them costs
+# SQLAlchemy more than SQLite takes to answer them on the contract and family pages.
+_CONTRACT_IDS = bindparam("contract_ids", expanding=True)
+_MONEY_BILLS = (
+    select(Bill, BillLine).outerjoin(BillLine, col(BillLine.bill_id) == Bill.id)
+    .where(col(Bill.contract_id).in_(_CONTRACT_IDS)).order_by(Bill.period_start, Bill.id, BillLine.position)
+)
+_MONEY_PAYMENTS = (
+    select(Payment, Person.full_name).outerjoin(Person, col(Person.id) == Payment.received_by_id)
+    .where(col(Payment.contract_id).in_(_CONTRACT_IDS)).order_by(Payment.paid_on, Payment.id)
+)
+_MONEY_REFUNDS = select(Refund).where(col(Refund.contract_id).in_(_CONTRACT_IDS), col(Refund.voided_at).is_(None))
+
+
+def contract_money(
+    session: Session, contract: Contract, *,
+    version_ids: Sequence[int] | None = None, refunds: Sequence[Refund] | None = None,
+) -> ContractMoney:
+    """Bills, payments, refunds and the running balance of the enrolment's contract (all versions), in 4 statements
+    whatever the history; 3 when the caller has loaded the versions' ids (`version_ids`, as `family_ids`) and 2 with
+    their refunds too (`refunds`: every refund of those versions, void ones included)."""
+    ids = list(version_ids) if version_ids is not None else family_ids(session, contract)
+    return contracts_money(session, [(contract, ids)], refunds)[0]
+
+
+def contracts_money(
+    session: Session, contracts: Sequence[tuple[Contract, Sequence[int]]], refunds: Sequence[Refund] | None = None,
+) -> list[ContractMoney]:
+    """`contract_money` of several contracts, each given with its versions' ids: three statements (two with
+    `refunds`, every refund of those versions) however many contracts, bills or payments."""
+    params = {"contract_ids": sorted({version_id for _contract, ids in contracts for version_id in ids})}
+    bills_of_version: dict[int, dict[int, Bill]] = defaultdict(dict)
+    lines: dict[int, list[BillLine]] = defaultdict(list)
+    for bill, line in session.exec(_MONEY_BILLS, params=params).all():
+        bills_of_version[bill.contract_id].setdefault(bill.id, bill)
+        if line is not None:
+            lines[bill.id].append(line)
+    payments_of_version: dict[int, list[Payment]] = defaultdict(list)
+    receivers: dict[int, str] = {}
+    for payment, receiver in session.exec(_MONEY_PAYMENTS, params=params).all():
+        payments_of_version[payment.contract_id].append(payment)
+        if receiver is not None:
+            receivers[payment.received_by_id] = receiver
+    refunds_of_version: dict[int, list[Refund]] = defaultdict(list)
+    for refund in refunds if refunds is not None else session.exec(_MONEY_REFUNDS, params=params).all():
+        if refund.voided_at is None:
+            refunds_of_version[refund.contract_id].append(refund)
+    found = []
+    for contract, ids in contracts:
+        bills = sorted((bill for version_id in ids for bill in bills_of_version[version_id].values()),
+                       key=lambda bill: (bill.period_start, bill.id))
+        payments = sorted((payment for version_id in ids for payment in payments_of_version[version_id]),
+                          key=lambda payment: (payment.paid_on, payment.id))
+        standing = sorted((refund for version_id in ids for refund in refunds_of_version[version_id]),
+                          key=lambda refund: (refund.requested_on, refund.id))
+        paid_to = {payment.received_by_id: receivers[payment.received_by_id]
+                   for payment in payments if payment.received_by_id in receivers}
+        found.append(_money(contract, bills, lines, payments, standing, paid_to))
+    return found
+
+
+def _money(contract: Contract, bills: list[Bill], lines: dict[int, list[BillLine]], payments: list[Payment],
+           refunds: list[Refund], receivers: dict[int, str]) -> ContractMoney:
+    """The ledger and totals of one contract's rows (`refunds`: the standing ones)."""
     live_bills = [bill for bill in bills if bill.voided_at is None]
     live_payments = [payment for payment in payments if payment.voided_at is None]
     paid = sum(payment.amount_fen for payment in live_payments)
@@ -259,7 +311,7 @@ def contract_money(session: Session, contract: Contract) -> ContractMoney:
         deposit_billed_fen=deposit_billed,
         deposit_refunded_fen=deposit_refunded,
         balance_fen=ordered[-1].balance_fen if ordered else 0,
-        receivers=names(session, {payment.received_by_id for payment in payments}),
+        receivers=receivers,
     )
 
 

@@ -19,14 +19,18 @@ from nursery_ops.errors import Forbidden, NotFound
 from nursery_ops.rooms.models import RoomCaregiver
 
 
-def guardian_child_ids(session: Session, guardian_id: int | None) -> set[int]:
-    """Children this guardian may see (active link, may_view)."""
-    if guardian_id is None:
-        return set()
-    statement = select(ChildGuardian.child_id).where(
+def guardian_children(guardian_id: int):
+    """Children this guardian may see (active link, may_view), as a subquery (for set-based filters)."""
+    return select(ChildGuardian.child_id).where(
         ChildGuardian.guardian_id == guardian_id, ChildGuardian.active.is_(True), ChildGuardian.may_view.is_(True)
     )
-    return set(session.exec(statement).all())
+
+
+def guardian_child_ids(session: Session, guardian_id: int | None) -> set[int]:
+    """Children this guardian may see (`guardian_children`)."""
+    if guardian_id is None:
+        return set()
+    return set(session.exec(guardian_children(guardian_id)).all())
 
 
 def may_see_child(session: Session, me: CurrentPerson, child_id: int) -> bool:

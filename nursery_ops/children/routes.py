@@ -27,11 +27,10 @@ from nursery_ops.children.forms import (
 )
 from nursery_ops.children.models import Child
 from nursery_ops.clock import local_today
-from nursery_ops.contracts.service import current_contract
 from nursery_ops.enrolment.service import child_enrolment_panel
 from nursery_ops.forms import Refused, parse_form
 from nursery_ops.growth.service import latest_flags
-from nursery_ops.health.service import record_exams_context
+from nursery_ops.health.rules import DUE_KIND_LABELS
 from nursery_ops.photos.service import PhotoRefused, form_status, is_file, read_photo
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
@@ -96,10 +95,12 @@ async def new_child(request: Request, session: DbSession, me: Director):
 
 @router.get("/children/{child_id}")
 def child_record(request: Request, session: DbSession, me: Staff, child_id: int):
-    child = service.get_child(session, child_id)
     today, policy = local_today(), load_policy(session)
-    record = service.load_record(session, child, today, policy)
-    panel = child_enrolment_panel(session, child, today, policy, can_edit=me.has(Role.director))
+    record = service.load_record(session, child_id, today, policy)
+    child = record.child
+    # The record's rows serve the admission checklist and the exam schedule too: each is read once.
+    panel = child_enrolment_panel(session, child, today, policy, can_edit=me.has(Role.director),
+                                  facts=record.admission_facts)
     reads_health = cares_for_child(session, me, child.id)
     if reads_health:
         # The record then shows health exams and growth warnings: a read of the child's health record.
@@ -107,9 +108,11 @@ def child_record(request: Request, session: DbSession, me: Staff, child_id: int)
     context = {
         "child": child, "record": record, "panel": panel, "policy": policy, "reads_health": reads_health,
         "growth_flags": latest_flags(session, [child.id]).get(child.id, []) if reads_health else [],
-        "contract": current_contract(session, panel["current"].id) if panel["current"] and me.has(Role.director) else None,
-        **(record_exams_context(session, child, today, policy) if reads_health else {}),
+        "contract_id": panel["contract_id"] if me.has(Role.director) else None,
     }
+    if reads_health:
+        context.update(exam_schedule=service.record_exam_schedule(record, panel["current"], today, policy),
+                       due_labels=DUE_KIND_LABELS, anaemia_below=policy.anaemia_below_g_l)
     return render(request, "children/detail.html", context)
 
 

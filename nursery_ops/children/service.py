@@ -8,9 +8,9 @@ messages by field and leaves the session to be rolled back — nothing half-save
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, bindparam, case, exists, func, or_
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from nursery_ops import audit
 from nursery_ops.auth.service import CurrentPerson
@@ -28,9 +28,12 @@ from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedA
 from nursery_ops.children.rules import AgeBand, age_band, band_birth_range, birth_date_errors, completed_months, date_at_months
 from nursery_ops.clock import utcnow
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
+from nursery_ops.enrolment.rules import AdmissionFacts
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
-from nursery_ops.health.models import HealthExam
+from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.health.rules import Due
+from nursery_ops.health.service import child_schedule, last_exams_of
 from nursery_ops.i18n import N_
 from nursery_ops.photos.service import PreparedPhoto, set_adult_photo
 from nursery_ops.policy import Policy
@@ -131,10 +134,15 @@ class ChildRecord:
     guardians: list[GuardianLink]
     ended_guardians: list[GuardianLink]
     adults: list[TrustedAdult]
-    exams: list[HealthExam]
-    open_enrolment: Enrolment | None
+    exams: list[HealthExam]  # not voided, newest first
     consent_guardian: Guardian | None = None
     vaccination_overdue: bool = False
+
+    @property
+    def admission_facts(self) -> AdmissionFacts:
+        """What the admission checklist reads, from the rows loaded here (enrolment.service.admission_facts_for)."""
+        links = [item.link for item in self.guardians + self.ended_guardians]
+        return AdmissionFacts(links, list(self.adults), [exam for exam in self.exams if exam.kind == ExamKind.entry])
 
     @property
     def pick_up_adults(self) -> list[TrustedAdult]:
@@ -153,24 +161,37 @@ def get_child(session: Session, child_id: int) -> Child:
     return child
 
 
-def load_record(session: Session, child: Child, today: date, policy: Policy) -> ChildRecord:
-    """The child record in four queries (guardian links, adults, exams, open enrolment)."""
-    links = session.exec(
-        select(ChildGuardian, Guardian)
-        .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
-        .where(ChildGuardian.child_id == child.id)
-        .order_by(ChildGuardian.active.desc(), ChildGuardian.id)
-    ).all()
-    adults = session.exec(
-        select(TrustedAdult)
-        .where(TrustedAdult.child_id == child.id, TrustedAdult.active.is_(True))
-        .order_by(TrustedAdult.id)
-    ).all()
-    exams = session.exec(
-        select(HealthExam)
-        .where(HealthExam.child_id == child.id, HealthExam.voided_at.is_(None))
-        .order_by(HealthExam.exam_date.desc(), HealthExam.id.desc())
-    ).all()
+# The record's statements are built once, bound to :child_id when run: building and keying them costs SQLAlchemy
+# more than SQLite takes to answer them.
+_CHILD = bindparam("child_id")
+_RECORD_PEOPLE = (
+    select(Child, ChildGuardian, Guardian)
+    .outerjoin(ChildGuardian, col(ChildGuardian.child_id) == Child.id)
+    .outerjoin(Guardian, col(Guardian.id) == ChildGuardian.guardian_id)
+    .where(Child.id == _CHILD)
+    .order_by(col(ChildGuardian.active).desc(), col(ChildGuardian.id))
+)
+_RECORD_ADULTS = (
+    select(TrustedAdult).where(TrustedAdult.child_id == _CHILD, TrustedAdult.active.is_(True)).order_by(TrustedAdult.id)
+)
+_RECORD_EXAMS = (
+    select(HealthExam)
+    .where(HealthExam.child_id == _CHILD, HealthExam.voided_at.is_(None))
+    .order_by(HealthExam.exam_date.desc(), HealthExam.id.desc())
+)
+
+
+def load_record(session: Session, child_id: int, today: date, policy: Policy) -> ChildRecord:
+    """The child record in three statements whatever its history: the child with its guardian links, the
+    active adults, the exams not voided. A purged child (past retention) or an unknown id: NotFound."""
+    this_child = {"child_id": child_id}
+    rows = session.exec(_RECORD_PEOPLE, params=this_child).all()
+    if not rows or rows[0][0].purged_at is not None:
+        raise NotFound()
+    child = rows[0][0]
+    links = [(link, guardian) for _child, link, guardian in rows if link is not None]
+    adults = session.exec(_RECORD_ADULTS, params=this_child).all()
+    exams = session.exec(_RECORD_EXAMS, params=this_child).all()
     months = completed_months(child.birth_date, today) if child.birth_date <= today else None
     band = age_band(months, policy) if months is not None else None
     admissible_from = None
@@ -185,7 +206,6 @@ def load_record(session: Session, child: Child, today: date, policy: Policy) -> 
         ended_guardians=[GuardianLink(link, guardian) for link, guardian in links if not link.active],
         adults=list(adults),
         exams=list(exams),
-        open_enrolment=open_enrolment(session, child.id),
     )
     record.consent_guardian = next(
         (item.guardian for item in record.guardians + record.ended_guardians if item.guardian.id == child.consent_guardian_id),
@@ -197,6 +217,14 @@ def load_record(session: Session, child: Child, today: date, policy: Policy) -> 
         and child.vaccination_due_on < today
     )
     return record
+
+
+def record_exam_schedule(record: ChildRecord, enrolment: Enrolment | None, today: date, policy: Policy) -> list[Due]:
+    """health.service.child_exam_schedule from the exams the record has loaded already (no statement)."""
+    if enrolment is None or enrolment.status != EnrolmentStatus.enrolled:
+        return []
+    found = child_schedule(record.child, enrolment, last_exams_of(record.exams), today, policy)
+    return sorted(found, key=lambda due: due.due_on)
 
 
 def open_enrolment(session: Session, child_id: int) -> Enrolment | None:

@@ -150,14 +150,17 @@ def discard(request: Request, session: DbSession, me: Director, contract_id: int
 # ---------------------------------------------------------------- the contract
 
 
-def _detail_context(session, me, contract: Contract, today: date) -> dict:
+def _detail_context(session, me, contract: Contract, today: date, child: Child | None = None) -> dict:
     contract_charges = service.charges(session, contract.id)
     may_act = me.has("director")
+    every_version = service.versions(session, contract)
     # Parents read signed versions only: an amendment being drafted is not part of their contract yet.
-    versions = service.versions(session, contract, drafts=may_act)
+    versions = every_version if may_act else [
+        version for version in every_version if version.status is not ContractStatus.draft]
     return {
-        "contract": contract, "child": _child(session, contract), "charges": contract_charges,
+        "contract": contract, "child": child or _child(session, contract), "charges": contract_charges,
         "status": service.status_of(contract, today), "versions": versions,
+        "version_ids": [version.id for version in every_version],  # the money of every version (billing.family_ids)
         "may_act": may_act,
         "blocks": service.signing_blocks(session, contract, contract_charges)
         if contract.status is ContractStatus.draft else [],
@@ -172,18 +175,20 @@ def _detail_context(session, me, contract: Contract, today: date) -> dict:
 
 @router.get("/contracts/{contract_id}")
 def detail(request: Request, session: DbSession, me: SignedIn, contract_id: int):
-    contract = service.contract_for_view(session, me, contract_id)
-    context = _detail_context(session, me, contract, local_today())
+    contract, child = service.contract_and_child_for_view(session, me, contract_id)
+    context = _detail_context(session, me, contract, local_today(), child)
     if contract.status is not ContractStatus.draft:
-        context["money"] = contract_money(session, contract)
-        context["refunds"] = contract_refunds(session, contract)
+        # The versions and refunds loaded once serve the money and the refunds sections both.
+        version_ids = context["version_ids"]
+        context["refunds"] = contract_refunds(session, contract, version_ids)
+        context["money"] = contract_money(session, contract, version_ids=version_ids, refunds=context["refunds"])
     return render(request, "contracts/detail.html", context)
 
 
 @router.get("/contracts/{contract_id}/print")
 def print_page(request: Request, session: DbSession, me: SignedIn, contract_id: int):
-    contract = service.contract_for_view(session, me, contract_id)
-    context = _detail_context(session, me, contract, local_today())
+    contract, child = service.contract_and_child_for_view(session, me, contract_id)
+    context = _detail_context(session, me, contract, local_today(), child)
     enrolment = session.get(Enrolment, contract.enrolment_id)
     context.update(enrolment=enrolment, weekday_labels=WEEKDAY_LABELS,
                    fen_text=rules.fen_to_yuan_text)

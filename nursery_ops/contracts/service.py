@@ -10,7 +10,7 @@ For the other domains: `current_contract(session, enrolment_id)` and
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
@@ -68,17 +68,27 @@ DEFAULT_DISPUTE_RESOLUTION = N_(
 # ---------------------------------------------------------------- reading
 
 
-def current_contract(session: Session, enrolment_id: int) -> Contract | None:
-    """The enrolment's signed contract: the latest version not superseded (active, signed, or ended); None if unsigned."""
-    return session.exec(
-        select(Contract)
-        .where(
+def _current_of(statement, enrolment_id):
+    """The enrolment's signed contract: the latest version not superseded (active, signed, or ended)."""
+    return (
+        statement.where(
             Contract.enrolment_id == enrolment_id,
             col(Contract.superseded).is_(False),
             Contract.status != ContractStatus.draft,
         )
         .order_by(col(Contract.start_date).desc(), col(Contract.id).desc())
-    ).first()
+    )
+
+
+def current_contract(session: Session, enrolment_id: int) -> Contract | None:
+    """The enrolment's signed contract (see `_current_of`); None if unsigned."""
+    return session.exec(_current_of(select(Contract), enrolment_id)).first()
+
+
+def current_contract_id(enrolment_id):
+    """`current_contract`'s id as a scalar subquery, for a page that loads the enrolment in the same statement
+    (`enrolment_id` is then a column: Enrolment.id)."""
+    return _current_of(select(Contract.id), enrolment_id).limit(1).scalar_subquery()
 
 
 def contract_for_view(session: Session, me: CurrentPerson, contract_id: int) -> Contract:
@@ -86,15 +96,41 @@ def contract_for_view(session: Session, me: CurrentPerson, contract_id: int) -> 
 
     Caregivers and health officers have no business with fees: 403.
     """
-    contract = session.get(Contract, contract_id)
-    if contract is None:
+    return contract_and_child_for_view(session, me, contract_id)[0]
+
+
+# The contract page's statements are built once, bound when run: building and keying them costs SQLAlchemy more
+# than SQLite takes to answer them.
+_CONTRACT_AND_CHILD = (
+    select(Contract, Child).join(Child, Child.id == Contract.child_id).where(Contract.id == bindparam("contract_id"))
+)
+_VERSIONS = (
+    select(Contract).where(Contract.enrolment_id == bindparam("enrolment_id"))
+    .order_by(col(Contract.version).desc(), col(Contract.id).desc())
+)
+_CHARGES = (
+    select(ContractCharge).where(ContractCharge.contract_id == bindparam("contract_id")).order_by(col(ContractCharge.id))
+)
+_GUARDIAN_CHOICES = (
+    select(Guardian.id, Guardian.full_name, ChildGuardian.relation)
+    .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
+    .where(ChildGuardian.child_id == bindparam("child_id"), col(ChildGuardian.active).is_(True))
+    .order_by(Guardian.full_name)
+)
+
+
+def contract_and_child_for_view(session: Session, me: CurrentPerson, contract_id: int) -> tuple[Contract, Child]:
+    """`contract_for_view` with the contract's child, read in the same statement (for the pages that show it)."""
+    found = session.exec(_CONTRACT_AND_CHILD, params={"contract_id": contract_id}).first()
+    if found is None:
         raise NotFound()
+    contract, child = found
     if me.has(Role.director):
-        return contract
+        return contract, child
     if me.person.guardian_id is not None and _guardian_of(session, me.person.guardian_id, contract.child_id):
         if contract.status is ContractStatus.draft:
             raise NotFound()
-        return contract
+        return contract, child
     if me.is_staff:
         raise Forbidden()
     raise NotFound()
@@ -121,10 +157,8 @@ def versions(session: Session, contract: Contract, *, drafts: bool = True) -> li
 
     `drafts=False` leaves out unsigned drafts (what a parent may see).
     """
-    statement = select(Contract).where(Contract.enrolment_id == contract.enrolment_id)
-    if not drafts:
-        statement = statement.where(Contract.status != ContractStatus.draft)
-    return list(session.exec(statement.order_by(col(Contract.version).desc(), col(Contract.id).desc())).all())
+    statement = _VERSIONS if drafts else _VERSIONS.where(Contract.status != ContractStatus.draft)
+    return list(session.exec(statement, params={"enrolment_id": contract.enrolment_id}).all())
 
 
 SUPERSEDED = N_("Version {version} of this contract has been replaced: work on the current version, contract #{number}.")
@@ -155,18 +189,11 @@ def superseded_refusal(session: Session, contract: Contract) -> dict:
 
 
 def charges(session: Session, contract_id: int) -> list[ContractCharge]:
-    return list(session.exec(
-        select(ContractCharge).where(ContractCharge.contract_id == contract_id).order_by(col(ContractCharge.id))
-    ).all())
+    return list(session.exec(_CHARGES, params={"contract_id": contract_id}).all())
 
 
 def guardian_choices(session: Session, child_id: int) -> list[tuple[int, str]]:
-    rows = session.exec(
-        select(Guardian.id, Guardian.full_name, ChildGuardian.relation)
-        .join(ChildGuardian, ChildGuardian.guardian_id == Guardian.id)
-        .where(ChildGuardian.child_id == child_id, col(ChildGuardian.active).is_(True))
-        .order_by(Guardian.full_name)
-    ).all()
+    rows = session.exec(_GUARDIAN_CHOICES, params={"child_id": child_id}).all()
     return [(guardian_id, f"{name} ({relation})") for guardian_id, name, relation in rows]
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,7 @@ from nursery_ops.children.rules import (
     upcoming_band_change,
 )
 from nursery_ops.clock import local_today
+from nursery_ops.contracts.service import current_contract_id
 from nursery_ops.enrolment.forms import WAITLIST, EditForm, EnrolForm
 from nursery_ops.enrolment.models import (
     CareType,
@@ -49,7 +51,7 @@ from nursery_ops.i18n import N_
 from nursery_ops.policy import Decision, Mode, Policy
 from nursery_ops.rooms.models import Room, RoomType
 from nursery_ops.rooms.rules import fits_after_change, placement_decisions, places_from
-from nursery_ops.rooms.service import active_rooms, places_taken, room_end_dates
+from nursery_ops.rooms.service import active_rooms, holds_place_from, places_taken, room_end_dates
 
 DUPLICATE = N_("This child already has an open enrolment (enrolled or on the waitlist). Edit, transfer or withdraw it instead.")
 CHOOSE_ROOM = N_("Choose an active room.")
@@ -359,6 +361,14 @@ def band_change_advice(
     change = upcoming_band_change(child.birth_date, today, policy)
     if change is None:
         return None
+    taken = {room_id: places_from(dates, change.on) for room_id, dates in end_dates.items()}
+    return advice_for_change(child, room, change, policy, rooms, taken)
+
+
+def advice_for_change(
+    child: Child, room: Room | None, change: BandChange, policy: Policy, rooms: list[Room], taken: dict[int, int]
+) -> BandChangeAdvice:
+    """The advice on an upcoming change, with the places each room has taken on its day (`taken`: room id → places)."""
     stays = room is not None and fits_after_change(room.room_type, change, child.birth_date, policy)
     suggested = [
         candidate
@@ -368,41 +378,66 @@ def band_change_advice(
         and candidate.room_type == change.suggested_room_type
         and (room is None or candidate.id != room.id)
         and not placement_decisions(child.birth_date, change.on, candidate.room_type,
-                                    places_from(end_dates.get(candidate.id, []), change.on), candidate.capacity, policy)
+                                    taken.get(candidate.id, 0), candidate.capacity, policy)
     ]
     return BandChangeAdvice(change, stays, suggested)
 
 
-def child_enrolment_panel(session: Session, child: Child, today: date, policy: Policy, can_edit: bool = False) -> dict:
-    """Everything the child record shows about enrolment: current/open enrolment, room,
-    care type and schedule, admission checklist, band-change warning, history, actions.
+# The panel's statements are built once, bound when run: building and keying them costs SQLAlchemy more than
+# SQLite takes to answer them.
+_PANEL_ENROLMENTS = (
+    select(Enrolment, RoomTransfer, current_contract_id(Enrolment.id))
+    .outerjoin(RoomTransfer, col(RoomTransfer.enrolment_id) == Enrolment.id)
+    .where(Enrolment.child_id == bindparam("child_id"))
+    .order_by(col(Enrolment.start_date).desc(), col(Enrolment.id).desc())
+)
+_PANEL_ROOMS = select(Room)
+_PANEL_ROOMS_WITH_PLACES = select(
+    Room,
+    select(func.count()).select_from(Enrolment)
+    .where(col(Enrolment.room_id) == Room.id, holds_place_from(bindparam("on")))
+    .correlate(Room).scalar_subquery(),
+)
 
-    A fixed number of queries: enrolments, transfers, rooms, and (with an open
-    enrolment) the checklist's three and the rooms' places.
+
+def child_enrolment_panel(
+    session: Session, child: Child, today: date, policy: Policy, can_edit: bool = False,
+    facts: AdmissionFacts | None = None,
+) -> dict:
+    """Everything the child record shows about enrolment: current/open enrolment, room,
+    care type and schedule, admission checklist, band-change warning, history, actions,
+    and the current enrolment's signed contract (its id).
+
+    Two statements whatever the history: the enrolments with their transfers and contract, and the rooms
+    (with the places each holds on the day of an upcoming band change). `facts` are the checklist's
+    guardians, adults and exams when the caller has them loaded already; else three more statements.
     """
-    enrolments = list(
-        session.exec(
-            select(Enrolment).where(Enrolment.child_id == child.id).order_by(col(Enrolment.start_date).desc(), col(Enrolment.id).desc())
-        ).all()
-    )
-    transfers = []
-    if enrolments:
-        transfers = list(
-            session.exec(
-                select(RoomTransfer).where(col(RoomTransfer.enrolment_id).in_([e.id for e in enrolments]))
-                .order_by(RoomTransfer.on_date, RoomTransfer.id)
-            ).all()
-        )
-    rooms = {room.id: room for room in session.exec(select(Room)).all()}
+    rows = session.exec(_PANEL_ENROLMENTS, params={"child_id": child.id}).all()
+    enrolments = list({enrolment.id: enrolment for enrolment, _move, _contract_id in rows}.values())
+    transfers = sorted((move for _enrolment, move, _contract_id in rows if move is not None),
+                       key=lambda move: (move.on_date, move.id))
+    contract_ids = {enrolment.id: contract_id for enrolment, _move, contract_id in rows}
     current = next((e for e in enrolments if e.status != EnrolmentStatus.withdrawn), None)
+
+    # A band change is known from the birth date alone: only then do the rooms' places matter.
+    enrolled = current is not None and current.status == EnrolmentStatus.enrolled
+    change = upcoming_band_change(child.birth_date, today, policy) if enrolled else None
+    if change is None:
+        rooms = {room.id: room for room in session.exec(_PANEL_ROOMS).all()}
+        taken: dict[int, int] = {}
+    else:
+        found = session.exec(_PANEL_ROOMS_WITH_PLACES, params={"on": change.on}).all()
+        rooms, taken = {room.id: room for room, _ in found}, {room.id: count for room, count in found}
     room = rooms.get(current.room_id) if current and current.room_id else None
     months = completed_months(child.birth_date, today) if today >= child.birth_date else None
 
     checklist, advice = [], None
     if current is not None:
-        checklist = admission_checklist_for(session, child, current, policy, today)
-        if current.status == EnrolmentStatus.enrolled:
-            advice = band_change_advice(child, room, today, policy, list(rooms.values()), room_end_dates(session, today))
+        if facts is None:
+            facts = admission_facts_for(session, {child.id})[child.id]
+        checklist = admission_checklist(child, current, facts, today, policy)
+        if change is not None:
+            advice = advice_for_change(child, room, change, policy, list(rooms.values()), taken)
 
     actions = []
     if can_edit:
@@ -421,6 +456,7 @@ def child_enrolment_panel(session: Session, child: Child, today: date, policy: P
     return {
         "child": child,
         "current": current,
+        "contract_id": contract_ids.get(current.id) if current else None,
         "room": room,
         "rooms": rooms,
         "care_type": current.care_type if current else None,

@@ -29,8 +29,8 @@ router = APIRouter()
 def family_home(request: Request, session: DbSession, me: Parent):
     today = local_today()
     cards = service.family_cards(session, me.person.guardian_id, today)
-    days = service.child_days(session, [card.child.id for card in cards], [today])
-    context = {"cards": cards, "days": {child_id: day for (child_id, _on), day in days.items()}, **labels.SHOWN}
+    days = service.child_days(session, [card.child.id for card in cards], today)
+    context = {"cards": cards, "days": days, **labels.SHOWN}
     return render(request, "family/home.html", context)
 
 
@@ -50,7 +50,7 @@ def day_page(request: Request, session: DbSession, me: Parent, child_id: int, on
     earlier, later = service.day_neighbours(session, child.id, on, today)
     context = {
         "child": child,
-        "day": service.child_days(session, [child.id], [on])[(child.id, on)],
+        "day": service.child_days(session, [child.id], on)[child.id],
         "earlier": earlier,
         "later": later,
         **labels.SHOWN,

@@ -1,6 +1,6 @@
 """The family page (家长页): a guardian's own children, read-only.
 
-Which children is decided by `children.access.guardian_child_ids` alone (an
+Which children is decided by `children.access.guardian_children` alone (an
 active link the guardian may view); everything else is read for those children
 in a fixed number of queries, however many children, days or entries there are.
 Nothing here writes: parents read, the nursery records.
@@ -10,12 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, union
+from sqlalchemy import and_, bindparam, func, or_, union
 from sqlmodel import Session, col, select
 
 from nursery_ops.attendance.models import Absence, Attendance, MorningCheck, PickupDelegate
-from nursery_ops.billing.service import ContractMoney, contract_money
-from nursery_ops.children.access import guardian_child_ids
+from nursery_ops.billing.service import ContractMoney, contracts_money
+from nursery_ops.children.access import guardian_child_ids, guardian_children
 from nursery_ops.children.models import Child, ChildGuardian, Guardian, TrustedAdult
 from nursery_ops.children.rules import completed_months
 from nursery_ops.contracts.models import Contract, ContractStatus
@@ -43,6 +43,10 @@ from nursery_ops.rooms.models import Room
 # How far back the lists of a child's days and morning checks reach (the rest stays a tap away by date).
 RECENT_DAYS = 30
 RECENT_CHECKS = 60
+
+# The family page's statements are built once, bound to :guardian_id, :child_ids and :on when run: building and
+# keying statements of this size costs SQLAlchemy more than SQLite takes to answer them, and the page is read all day.
+_GUARDIAN, _CHILDREN, _ON = bindparam("guardian_id"), bindparam("child_ids", expanding=True), bindparam("on")
 
 
 # ---------------------------------------------------------------- whose child
@@ -90,17 +94,34 @@ class ChildCard:
         return people + [(adult.full_name, adult.relation, adult.phone) for adult in self.trusted_adults if adult.may_pick_up]
 
 
+_CARDS = (
+    select(Child, Enrolment, Room)
+    .outerjoin(Enrolment, Enrolment.child_id == Child.id)
+    .outerjoin(Room, Room.id == Enrolment.room_id)
+    .where(col(Child.id).in_(guardian_children(_GUARDIAN)))
+    .order_by(Child.birth_date, Child.id, Enrolment.start_date, Enrolment.id)
+)
+_CARD_GUARDIANS = (
+    select(ChildGuardian, Guardian)
+    .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
+    .where(col(ChildGuardian.child_id).in_(_CHILDREN), col(ChildGuardian.active).is_(True))
+    .order_by(ChildGuardian.id)
+)
+_CARD_ADULTS = (
+    select(TrustedAdult)
+    .where(col(TrustedAdult.child_id).in_(_CHILDREN), col(TrustedAdult.active).is_(True))
+    .order_by(TrustedAdult.id)
+)
+
+
 def family_cards(session: Session, guardian_id: int | None, today: date) -> list[ChildCard]:
-    child_ids = guardian_child_ids(session, guardian_id)
-    if not child_ids:
+    """The guardian's children (`children.access.guardian_children`) with their places, guardians and adults:
+    three statements however many children."""
+    if guardian_id is None:
         return []
-    rows = session.exec(
-        select(Child, Enrolment, Room)
-        .outerjoin(Enrolment, Enrolment.child_id == Child.id)
-        .outerjoin(Room, Room.id == Enrolment.room_id)
-        .where(col(Child.id).in_(child_ids))
-        .order_by(Child.birth_date, Child.id, Enrolment.start_date, Enrolment.id)
-    ).all()
+    rows = session.exec(_CARDS, params={"guardian_id": guardian_id}).all()
+    if not rows:
+        return []
     cards: dict[int, ChildCard] = {}
     for child, enrolment, room in rows:
         card = cards.setdefault(
@@ -116,18 +137,10 @@ def family_cards(session: Session, guardian_id: int | None, today: date) -> list
     for card in cards.values():
         if card.enrolment is not None:
             card.left_on = None  # came back: the open place is what counts
-    for link, guardian in session.exec(
-        select(ChildGuardian, Guardian)
-        .join(Guardian, Guardian.id == ChildGuardian.guardian_id)
-        .where(col(ChildGuardian.child_id).in_(child_ids), col(ChildGuardian.active).is_(True))
-        .order_by(ChildGuardian.id)
-    ):
+    children = {"child_ids": list(cards)}
+    for link, guardian in session.exec(_CARD_GUARDIANS, params=children):
         cards[link.child_id].guardians.append((link, guardian))
-    for adult in session.exec(
-        select(TrustedAdult)
-        .where(col(TrustedAdult.child_id).in_(child_ids), col(TrustedAdult.active).is_(True))
-        .order_by(TrustedAdult.id)
-    ):
+    for adult in session.exec(_CARD_ADULTS, params=children):
         cards[adult.child_id].trusted_adults.append(adult)
     return list(cards.values())
 
@@ -189,73 +202,89 @@ def _family_incident_categories():
     return col(Incident.category).not_in(list(RESTRICTED_CATEGORIES))
 
 
-def child_days(session: Session, child_ids, days) -> dict[tuple[int, date], ChildDay]:
-    """(child id, day) → ChildDay for every pair, in nine statements whatever the number of children or entries."""
-    child_ids, days = sorted(set(child_ids)), sorted(set(days))
-    result = {(child_id, on): ChildDay(child_id, on) for child_id in child_ids for on in days}
+def _of(model):
+    return col(model.child_id).in_(_CHILDREN), model.on_date == _ON
+
+
+_LATEST_MORNING_CHECK = (
+    select(MorningCheck.id).where(MorningCheck.child_id == Child.id, MorningCheck.on_date == _ON)
+    .order_by(col(MorningCheck.at).desc(), col(MorningCheck.id).desc()).limit(1)
+    .correlate(Child).scalar_subquery()
+)
+# The day's one-to-one rows (arrival with who collected, absence, the morning check that counts) and its midday
+# checks: a row per midday check, at least one per child.
+_DAY_ROWS = (
+    select(Child.id, Attendance, Guardian.full_name, ChildGuardian.relation, TrustedAdult.full_name,
+           TrustedAdult.relation, PickupDelegate.full_name, Absence, MorningCheck, MiddayCheck)
+    .outerjoin(Attendance, and_(Attendance.child_id == Child.id, Attendance.on_date == _ON))
+    .outerjoin(Guardian, Guardian.id == Attendance.picked_up_by_guardian_id)
+    .outerjoin(ChildGuardian, and_(
+        ChildGuardian.guardian_id == Attendance.picked_up_by_guardian_id, ChildGuardian.child_id == Child.id,
+    ))
+    .outerjoin(TrustedAdult, TrustedAdult.id == Attendance.picked_up_by_adult_id)
+    .outerjoin(PickupDelegate, PickupDelegate.id == Attendance.picked_up_by_delegate_id)
+    .outerjoin(Absence, and_(Absence.child_id == Child.id, Absence.on_date == _ON, col(Absence.superseded_at).is_(None)))
+    .outerjoin(MorningCheck, MorningCheck.id == _LATEST_MORNING_CHECK)
+    .outerjoin(MiddayCheck, and_(MiddayCheck.child_id == Child.id, MiddayCheck.on_date == _ON))
+    .where(col(Child.id).in_(_CHILDREN))
+    .order_by(MiddayCheck.at, MiddayCheck.id)
+)
+# The children's own timelines and the photos they are tagged in (possibly taken in another child's entry).
+_DAY_ENTRIES = (
+    select(LogEntry, PhotoTag.child_id)
+    .outerjoin(PhotoTag, and_(PhotoTag.photo_id == LogEntry.photo_id, col(PhotoTag.child_id).in_(_CHILDREN),
+                              LogEntry.kind == EntryKind.photo))
+    .where(
+        LogEntry.on_date == _ON, *_current_entries(),
+        or_(and_(col(LogEntry.child_id).in_(_CHILDREN), col(LogEntry.kind).in_(rules.TIMELINE_KINDS)),
+            col(PhotoTag.child_id).is_not(None)),
+    )
+    .order_by(LogEntry.at, LogEntry.id)
+)
+_DAY_DOSES = (
+    select(MedicationDose, MedicationAuthorisation)
+    .join(MedicationAuthorisation, MedicationAuthorisation.id == MedicationDose.authorisation_id)
+    .where(*_of(MedicationDose), col(MedicationDose.voided_at).is_(None))
+    .order_by(MedicationDose.at, MedicationDose.id)
+)
+_DAY_ILLNESSES = (
+    select(Illness).where(*_of(Illness), col(Illness.voided_at).is_(None)).order_by(Illness.started_at, Illness.id)
+)
+# Only the columns the day shows: the rest (police report, sign-off) is never read for a family.
+_DAY_INCIDENTS = (
+    select(Incident.child_id, Incident.on_date, Incident.occurred_at, Incident.category, Incident.place)
+    .where(*_of(Incident), _family_incident_categories())
+    .order_by(Incident.occurred_at, Incident.id)
+)
+
+
+def child_days(session: Session, child_ids, on: date) -> dict[int, ChildDay]:
+    """child id → that child's ChildDay on `on`, in five statements whatever the number of children or entries."""
+    child_ids = sorted(set(child_ids))
+    result = {child_id: ChildDay(child_id, on) for child_id in child_ids}
     if not result:
         return result
-
-    def of(model):
-        return col(model.child_id).in_(child_ids), col(model.on_date).in_(days)
-
-    for attendance, guardian_name, guardian_relation, adult_name, adult_relation, delegate_name in session.exec(
-        select(Attendance, Guardian.full_name, ChildGuardian.relation, TrustedAdult.full_name, TrustedAdult.relation,
-               PickupDelegate.full_name)
-        .outerjoin(Guardian, Guardian.id == Attendance.picked_up_by_guardian_id)
-        .outerjoin(ChildGuardian, and_(
-            ChildGuardian.guardian_id == Attendance.picked_up_by_guardian_id, ChildGuardian.child_id == Attendance.child_id,
-        ))
-        .outerjoin(TrustedAdult, TrustedAdult.id == Attendance.picked_up_by_adult_id)
-        .outerjoin(PickupDelegate, PickupDelegate.id == Attendance.picked_up_by_delegate_id)
-        .where(*of(Attendance))
-    ).all():
-        day = result[(attendance.child_id, attendance.on_date)]
-        if day.attendance is None:
-            day.attendance = attendance
-            day.collected_by = _collector(guardian_name, guardian_relation, adult_name, adult_relation, delegate_name)
-    for absence in session.exec(select(Absence).where(*of(Absence), col(Absence.superseded_at).is_(None))).all():
-        result[(absence.child_id, absence.on_date)].absence = absence
-    for check in session.exec(
-        select(MorningCheck).where(*of(MorningCheck)).order_by(MorningCheck.at, MorningCheck.id)
-    ).all():
-        result[(check.child_id, check.on_date)].morning_check = check  # the later check replaces the earlier
-    for check in session.exec(select(MiddayCheck).where(*of(MiddayCheck)).order_by(MiddayCheck.at, MiddayCheck.id)).all():
-        result[(check.child_id, check.on_date)].midday_checks.append(check)
-    for entry in session.exec(
-        select(LogEntry)
-        .where(*of(LogEntry), *_current_entries(), col(LogEntry.kind).in_(rules.TIMELINE_KINDS))
-        .order_by(LogEntry.at, LogEntry.id)
-    ).all():
-        result[(entry.child_id, entry.on_date)].entries.append(entry)
-    for tagged_child_id, entry in session.exec(
-        select(PhotoTag.child_id, LogEntry)
-        .join(LogEntry, LogEntry.photo_id == PhotoTag.photo_id)
-        .where(
-            col(PhotoTag.child_id).in_(child_ids), col(LogEntry.on_date).in_(days),
-            LogEntry.kind == EntryKind.photo, *_current_entries(),
-        )
-        .order_by(LogEntry.at, LogEntry.id)
-    ).all():
-        result[(tagged_child_id, entry.on_date)].photos.append(entry)
-    for dose, authorisation in session.exec(
-        select(MedicationDose, MedicationAuthorisation)
-        .join(MedicationAuthorisation, MedicationAuthorisation.id == MedicationDose.authorisation_id)
-        .where(*of(MedicationDose), col(MedicationDose.voided_at).is_(None))
-        .order_by(MedicationDose.at, MedicationDose.id)
-    ).all():
-        result[(dose.child_id, dose.on_date)].doses.append(Dose(dose, authorisation))
-    for illness in session.exec(
-        select(Illness).where(*of(Illness), col(Illness.voided_at).is_(None)).order_by(Illness.started_at, Illness.id)
-    ).all():
-        result[(illness.child_id, illness.on_date)].illnesses.append(illness)
-    # Only the columns the day shows: the rest (police report, sign-off) is never read for a family.
-    for incident in session.exec(
-        select(Incident.child_id, Incident.on_date, Incident.occurred_at, Incident.category, Incident.place)
-        .where(*of(Incident), _family_incident_categories())
-        .order_by(Incident.occurred_at, Incident.id)
-    ).all():
-        result[(incident.child_id, incident.on_date)].incidents.append(incident)
+    day = {"child_ids": child_ids, "on": on}
+    for (child_id, attendance, guardian_name, guardian_relation, adult_name, adult_relation, delegate_name, absence,
+         morning_check, midday_check) in session.exec(_DAY_ROWS, params=day).all():
+        child_day = result[child_id]
+        if child_day.attendance is None and attendance is not None:
+            child_day.attendance = attendance
+            child_day.collected_by = _collector(guardian_name, guardian_relation, adult_name, adult_relation, delegate_name)
+        child_day.absence, child_day.morning_check = absence, morning_check
+        if midday_check is not None:
+            child_day.midday_checks.append(midday_check)
+    for entry, tagged_child_id in session.exec(_DAY_ENTRIES, params=day).all():
+        if tagged_child_id is not None:
+            result[tagged_child_id].photos.append(entry)
+        else:
+            result[entry.child_id].entries.append(entry)
+    for dose, authorisation in session.exec(_DAY_DOSES, params=day).all():
+        result[dose.child_id].doses.append(Dose(dose, authorisation))
+    for illness in session.exec(_DAY_ILLNESSES, params=day).all():
+        result[illness.child_id].illnesses.append(illness)
+    for incident in session.exec(_DAY_INCIDENTS, params=day).all():
+        result[incident.child_id].incidents.append(incident)
     return result
 
 
@@ -424,5 +453,14 @@ def child_money(session: Session, child_id: int) -> list[ContractMoney]:
         )
         .order_by(col(Contract.start_date).desc(), col(Contract.id).desc())
     ).all()
-    return [contract_money(session, contract) for contract in contracts]
+    if not contracts:
+        return []
+    # Money follows the enrolment across amendments (billing.service.family_ids): every version's, read at once.
+    versions: dict[int, list[int]] = defaultdict(list)
+    for version_id, enrolment_id in session.exec(
+        select(Contract.id, Contract.enrolment_id)
+        .where(col(Contract.enrolment_id).in_({contract.enrolment_id for contract in contracts}))
+    ).all():
+        versions[enrolment_id].append(version_id)
+    return contracts_money(session, [(contract, versions[contract.enrolment_id]) for contract in contracts])
 

@@ -13,8 +13,11 @@ from nursery_ops.children import rules, service
 from nursery_ops.children.forms import ChildFilters, NewChildForm
 from nursery_ops.children.models import Child, ChildGuardian, Guardian
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
-from nursery_ops.clock import local_today
+from nursery_ops.clock import local_today, utcnow
 from nursery_ops.enrolment.models import CareType, EnrolmentStatus
+from nursery_ops.errors import NotFound
+from nursery_ops.health.models import ExamKind, HearingResult
+from nursery_ops.health.service import child_exam_schedule
 from nursery_ops.policy import DEFAULT_POLICY
 from tests import factories as f
 
@@ -158,19 +161,39 @@ def test_record_loads_in_a_few_queries(session, engine, world):
     world.child_x.consent_on, world.child_x.consent_guardian_id = local_today(), second.id
     session.commit()
     session.expunge_all()
-    child = session.get(Child, world.child_x.id)
     with count_queries(engine) as statements:
-        record = service.load_record(session, child, local_today(), DEFAULT_POLICY)
-    assert len(statements) <= 4
+        record = service.load_record(session, world.child_x.id, local_today(), DEFAULT_POLICY)
+    assert len(statements) == 3  # the child with its guardians, the adults, the exams
+    assert record.child.full_name == "王小明"
     assert [item.guardian.full_name for item in record.guardians] == ["王妈妈", "王爸爸"]
     assert len(record.adults) == 2 and len(record.emergency_contacts) == 1
     assert record.consent_guardian.full_name == "王爸爸"
-    assert record.open_enrolment.room_id == world.room_a.id
+    assert len(record.admission_facts.guardian_links) == 2 and len(record.admission_facts.trusted_adults) == 2
+
+
+def test_record_of_a_purged_or_unknown_child_is_not_found(session, world):
+    world.child_x.purged_at = utcnow()
+    session.commit()
+    for child_id in (world.child_x.id, 9999):
+        with pytest.raises(NotFound):
+            service.load_record(session, child_id, local_today(), DEFAULT_POLICY)
+
+
+def test_record_exam_schedule_matches_the_health_services(session, world):
+    today = local_today()
+    f.make_exam(session, world.child_x, today - timedelta(days=200), haemoglobin_g_l=118, hearing=HearingResult.passed)
+    f.make_exam(session, world.child_x, today - timedelta(days=20), kind=ExamKind.entry)
+    f.make_exam(session, world.child_x, today - timedelta(days=5), voided_at=utcnow(), hearing=HearingResult.passed)
+    session.commit()
+    record = service.load_record(session, world.child_x.id, today, DEFAULT_POLICY)
+    enrolment = service.open_enrolment(session, world.child_x.id)
+    assert service.record_exam_schedule(record, enrolment, today, DEFAULT_POLICY) == child_exam_schedule(
+        session, world.child_x, today, DEFAULT_POLICY)
 
 
 def test_record_notes_a_child_too_young_to_start(session, world):
     baby = f.make_child(session, "小不点", months=3)
-    record = service.load_record(session, baby, local_today(), DEFAULT_POLICY)
+    record = service.load_record(session, baby.id, local_today(), DEFAULT_POLICY)
     assert record.band is AgeBand.too_young
     assert record.admissible_from > local_today()
 

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from nursery_ops.audit import AuditEntry
-from nursery_ops.clock import local_today
+from nursery_ops.clock import local_today, utcnow
 from nursery_ops.contracts import service
 from nursery_ops.contracts.models import (
     CalendarDay,
@@ -536,3 +536,53 @@ def test_the_contract_page_reads_its_versions_once(client_for, signed, queries):
              if "FROM contract" in statement and "contract.enrolment_id = " in statement
              and "ORDER BY contract.version DESC" in statement]
     assert len(reads) == 1
+
+
+# The contract page's own statements (the contract with its child, charges, versions, guardians, refunds, bills with
+# their lines, payments with who received them) and the signed-in session's one; a parent's adds the link check.
+CONTRACT_STATEMENTS = 7 + 1
+
+
+def money_history(session, signed, months: range) -> None:
+    """A month's bill, payment and refund (and a voided refund) on the contract for each month of `months`."""
+    from nursery_ops.billing.models import Refund, RefundKind
+
+    for month in months:
+        first = signed.contract.start_date + timedelta(days=31 * month)
+        f.make_refund_bill(session, signed.contract, signed.director, first, first + timedelta(days=27))
+        f.make_refund_payment(session, signed.contract, signed.director, 280000, first)
+        for voided_at in (None, utcnow()):
+            session.add(Refund(contract_id=signed.contract.id, child_id=signed.contract.child_id, kind=RefundKind.meals,
+                               period_start=first, period_end=first + timedelta(days=27), amount_fen=2000,
+                               requested_on=first + timedelta(days=28), due_on=first + timedelta(days=43),
+                               recorded_by_id=signed.director.id, voided_at=voided_at))
+    session.commit()
+
+
+def page_statements(queries, client, url: str) -> int:
+    client.get(url)  # the first request signs the session in
+    with queries:
+        assert client.get(url).status_code == 200
+    return queries.count
+
+
+def test_the_contract_page_costs_the_same_for_3_or_24_months_of_money(client_for, signed, session, queries):
+    url = f"/contracts/{signed.contract.id}"
+    director, parent = client_for(signed.director), client_for(signed.parent_x)
+    money_history(session, signed, range(3))
+    short = [page_statements(queries, director, url), page_statements(queries, parent, url)]
+    money_history(session, signed, range(3, 24))
+    assert [page_statements(queries, director, url), page_statements(queries, parent, url)] == short
+    assert short == [CONTRACT_STATEMENTS, CONTRACT_STATEMENTS + 1]
+
+
+def test_the_contract_page_shows_every_refund_and_credits_only_those_standing(client_for, signed, session):
+    money_history(session, signed, range(2))
+    html = client_for(signed.director).get(f"/contracts/{signed.contract.id}").text
+    assert html.count('class="void"') == 2
+    fresh(session)
+    from nursery_ops.billing.service import contract_money
+
+    money = contract_money(session, session.get(Contract, signed.contract.id))
+    assert money.refunded_fen == 4000 and len(money.refunds) == 2
+    assert money.receivers == {signed.director.id: signed.director.full_name}

@@ -196,6 +196,20 @@ def test_health_news_of_the_day_shows_checks_doses_illness_and_injury_but_never_
     assert f'href="/family/children/{world.child_x.id}/health"' in today_html
 
 
+def test_two_midday_checks_both_show_and_the_arrival_and_morning_check_once(world, client_for, session):
+    today = local_today()
+    b.arrival(session, world.child_x, world.room_a, world.caregiver_a, arrived=(8, 20), temperature_tenths=366)
+    for minute, tenths in ((10, 368), (40, 371)):
+        session.add(MiddayCheck(child_id=world.child_x.id, room_id=world.room_a.id, on_date=today, at=b.at(today, 14, minute),
+                                temperature_tenths=tenths, spirits=Spirits.good, skin=Skin.normal, outcome=MiddayOutcome.fine,
+                                by_id=world.health.id))
+    session.commit()
+    today_html = today_of(client_for(world.parent_x).get("/family").text, world.child_x)
+    assert today_html.index("36.8 °C") < today_html.index("37.1 °C")
+    assert today_html.count("brought by") == 1 and today_html.count("Morning check (晨检)") == 1
+    assert today_html.count("36.6 °C") == 1
+
+
 def test_a_past_day_has_its_own_page_with_the_recorded_days_either_side(world, client_for, session):
     before, day, after = b.days_ago(9), b.days_ago(5), b.days_ago(2)
     for on in (before, day, after):

@@ -62,6 +62,29 @@ def test_the_family_page_costs_the_same_for_3_or_30_entries(world, client_for, s
     assert statements(queries, parent, "/family") == few
 
 
+# The family page's own statements (children with their places, guardians, adults; the day's one-to-one rows and
+# midday checks, entries and photos, doses, illnesses, incidents) and the signed-in session's one.
+FAMILY_STATEMENTS = 8 + 1
+
+
+def test_the_family_page_of_two_busy_children_stays_within_its_statements(world, client_for, session, queries):
+    busy_day(session, world, world.child_x, 10)
+    sibling = sibling_of_x(session, world)
+    busy_day(session, world, sibling, 10)
+    b.photo(session, world.child_x, world.room_a, world.caregiver_a, tagged=[sibling])
+    session.commit()
+    assert statements(queries, client_for(world.parent_x), "/family") <= FAMILY_STATEMENTS
+
+
+def test_the_family_page_costs_the_same_after_a_month_of_earlier_days(world, client_for, session, queries):
+    busy_day(session, world, world.child_x, 3)
+    parent = client_for(world.parent_x)
+    few = statements(queries, parent, "/family")
+    for days in range(1, 31):
+        busy_day(session, world, world.child_x, 5, on=b.days_ago(days))
+    assert statements(queries, parent, "/family") == few <= FAMILY_STATEMENTS
+
+
 def test_a_day_page_costs_the_same_for_3_or_30_entries(world, client_for, session, queries):
     quiet, busy = b.days_ago(3), b.days_ago(2)
     busy_day(session, world, world.child_x, 3, on=quiet)
@@ -131,3 +154,30 @@ def test_the_money_page_costs_the_same_for_3_or_30_bills(world, client_for, sess
     few = statements(queries, parent, url)
     bills(3, 30)
     assert statements(queries, parent, url) == few
+
+
+def test_the_money_page_costs_the_same_for_one_contract_or_three(world, client_for, session, queries):
+    from nursery_ops.enrolment.models import EnrolmentStatus
+
+    enrolment = session.exec(select(Enrolment).where(Enrolment.child_id == world.child_x.id)).one()
+    current = f.make_contract(session, enrolment, world.director, status=ContractStatus.active,
+                              guardian_id=world.guardian_x.id, guardian_signed_on=enrolment.start_date,
+                              director_signed_on=enrolment.start_date)
+    f.make_refund_bill(session, current, world.director, enrolment.start_date, enrolment.start_date + timedelta(days=27))
+    session.commit()
+    url = f"/family/children/{world.child_x.id}/money"
+    parent = client_for(world.parent_x)
+    one = statements(queries, parent, url)
+    for years in (1, 2):
+        start = enrolment.start_date - timedelta(days=400 * years)
+        earlier = f.enrol(session, world.child_x, world.room_a, status=EnrolmentStatus.withdrawn, start_date=start,
+                          end_date=start + timedelta(days=200))
+        ended = f.make_contract(session, earlier, world.director, status=ContractStatus.ended, start_date=start,
+                                end_date=start + timedelta(days=200), guardian_id=world.guardian_x.id,
+                                guardian_signed_on=start, director_signed_on=start)
+        f.make_refund_bill(session, ended, world.director, start, start + timedelta(days=27))
+        f.make_refund_payment(session, ended, world.director, 1000, start)
+    session.commit()
+    html = parent.get(url).text
+    assert html.count("/bills/") >= 3
+    assert statements(queries, parent, url) == one
