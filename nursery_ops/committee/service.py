@@ -363,13 +363,20 @@ def last_held(items: list[ParentActivity], kind: ActivityKind, today: date) -> d
 
 def survey_overdue_warning(session: Session, today: date, policy: Policy) -> Decision | None:
     """WARN for /director: no parent activity, or no satisfaction survey, within `survey_interval_months`."""
-    last = dict(session.exec(
-        select(ParentActivity.kind, func.max(ParentActivity.held_on))
-        .where(col(ParentActivity.voided_at).is_(None), ParentActivity.held_on <= today)
-        .group_by(ParentActivity.kind)
-    ).all())
-    return rules.parent_contact_warning(last.get(ActivityKind.activity), last.get(ActivityKind.survey), today,
-                                        policy.survey_interval_months)
+    last_activity, last_survey = session.exec(
+        select(last_held_on(ActivityKind.activity, today), last_held_on(ActivityKind.survey, today))
+    ).one()
+    return rules.parent_contact_warning(last_activity, last_survey, today, policy.survey_interval_months)
+
+
+def last_held_on(kind: ActivityKind, today: date):
+    """The day of the latest parent activity of `kind` up to `today` (not voided), as a scalar subquery:
+    /director reads it with its other single numbers in one statement."""
+    return (
+        select(func.max(ParentActivity.held_on))
+        .where(ParentActivity.kind == kind, col(ParentActivity.voided_at).is_(None), ParentActivity.held_on <= today)
+        .scalar_subquery()
+    )
 
 
 # ---------------------------------------------------------------- the page, and voiding

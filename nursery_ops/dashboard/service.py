@@ -1,44 +1,56 @@
 """The director's dashboard: today's numbers and every WARN alert, each linking to where it is dealt with.
 
-A fixed number of statements whatever the rooms and children: enrolments with their
-children, rooms, the waitlist count and the admission checklist's three; today in
-every room (dashboard.today); then the other domains' set-based lists (unknown
-absences, open incidents, exams due, growth flags, outbreaks, money). The rules
-decide; this module only gathers and groups (dashboard.rules).
+Nine statements besides the sign-in, whatever the rooms, children, staff and history:
+the places held with everything the board weighs per child (places_held), the rooms
+with their open outbreak alerts, the single numbers with the money (board_numbers),
+today in every room (dashboard.today: the children in, the shifts with the roster,
+outdoor time), the outbreak cases, the open incidents and the staff register. The
+rules decide (the other domains' pure rules); this module only gathers and groups
+(dashboard.rules).
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from fractions import Fraction
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import String, case, cast, func, literal
+from sqlmodel import Session, col, select
 
 from nursery_ops.attendance.rules import children_per_caregiver
-from nursery_ops.attendance.service import unknown_without_call
-from nursery_ops.children.models import Child
+from nursery_ops.attendance.models import Absence, AbsenceReason
+from nursery_ops.attendance.service import booking_exists_on
+from nursery_ops.billing.models import Bill, BillLine, LineKind, MealSpending, Refund, RefundKind
+from nursery_ops.children.models import Child, ChildGuardian, TrustedAdult
 from nursery_ops.children.rules import AgeBand, age_band, completed_months
 from nursery_ops.clock import local_date
 from nursery_ops.dailylog.rules import outdoor_warning
 from nursery_ops.dashboard.rules import AlertGroup, grouped
-from nursery_ops.dashboard.today import rooms_today
+from nursery_ops.dashboard.today import StaffToday, absences_of, children_today, rooms_today, staff_today
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
-from nursery_ops.enrolment.rules import admission_checklist, admission_needs_attention
-from nursery_ops.enrolment.service import BandChangeAdvice, admission_facts_for, band_change_advice
-from nursery_ops.growth.service import enrolled_with_warnings
+from nursery_ops.enrolment.rules import AdmissionFacts, admission_checklist, admission_needs_attention
+from nursery_ops.enrolment.service import BandChangeAdvice, band_change_advice
+from nursery_ops.growth.models import Measurement
+from nursery_ops.growth.service import latest_measurement_id, with_warnings
 from nursery_ops.health.rules import DueKind
-from nursery_ops.health.service import exams_due
-from nursery_ops.illness.outbreaks import open_outbreaks
+from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.health.service import EnrolledChild, exams_due_of
+from nursery_ops.illness.models import OutbreakAlert
+from nursery_ops.illness.outbreaks import open_outbreaks, rooms_with_open_alerts
 from nursery_ops.incidents.rules import NOT_SIGNED_OFF
 from nursery_ops.incidents.service import open_incidents
-from nursery_ops.committee.service import survey_overdue_warning
-from nursery_ops.policy import Decision, Policy
-from nursery_ops.refunds.service import late_refunds_warning, meal_account_warnings
+from nursery_ops.committee.models import ActivityKind
+from nursery_ops.committee.rules import parent_contact_warning
+from nursery_ops.committee.service import last_held_on
+from nursery_ops.policy import Decision, Mode, Policy
+from nursery_ops.refunds.service import (
+    LATE_REFUNDS, MEAL_ACCOUNT_OFF, MealAccount, MealMonth, off_percent, percent_text, previous_semester,
+    semester_months, semester_of,
+)
 from nursery_ops.rooms.day import RoomDay
 from nursery_ops.rooms.models import Room
 from nursery_ops.rooms.rules import OCCUPANCY_BANDS, filed_capacity_check
 from nursery_ops.rooms.service import holds_place_from
-from nursery_ops.staff.roster import duty_counts
 from nursery_ops.staff.rules import health_staff_warning, roster_short, security_warning
 from nursery_ops.staff.service import staffing
 
@@ -73,6 +85,17 @@ class Alert:
     items: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BoardNumbers:
+    """The single numbers the board shows or weighs (board_numbers)."""
+
+    waitlist: int
+    last_activity: date | None  # committee.rules.parent_contact_warning
+    last_survey: date | None
+    late_refunds: int  # refunds not paid nor voided after their due date
+    meal_accounts: list[MealAccount]  # the semester that ended last and the running one, as totals
+
+
 @dataclass
 class Dashboard:
     enrolled: int
@@ -90,16 +113,14 @@ class Dashboard:
 
 def director_dashboard(session: Session, now: datetime, policy: Policy) -> Dashboard:
     today = local_date(now)
-    rows = session.exec(
-        select(Enrolment, Child).join(Child, Child.id == Enrolment.child_id)
-        .where(holds_place_from(today)).order_by(Child.full_name, Child.id)
-    ).all()
-    rooms = list(session.exec(select(Room).where(Room.active.is_(True)).order_by(Room.name)).all())
+    held = places_held(session, today)
+    rows = held.rows
+    # Every room, inactive ones too (old alerts' names), with the outbreak alerts still open: one statement.
+    rooms_and_alerts = rooms_with_open_alerts(session, today)
+    every_room = rooms_and_alerts[0]
+    rooms = [room for room in every_room if room.active]
     rooms_by_id = {room.id: room for room in rooms}
-    waiting = session.exec(
-        select(func.count()).select_from(Enrolment).where(Enrolment.status == EnrolmentStatus.waitlisted)
-    ).one()
-    facts = admission_facts_for(session, {child.id for _, child in rows})
+    numbers = board_numbers(session, today)
 
     end_dates: dict[int, list] = {}
     for enrolment, _ in rows:
@@ -120,7 +141,7 @@ def director_dashboard(session: Session, now: datetime, policy: Policy) -> Dashb
         if advice is not None and not advice.stays:
             alerts.append(Alert("band_change", child=child, advice=advice, on=advice.change.on))
     for enrolment, child in rows:
-        items = admission_checklist(child, enrolment, facts[child.id], today, policy)
+        items = admission_checklist(child, enrolment, held.facts[child.id], today, policy)
         overdue = next((item for item in items if item.key == "vaccination" and item.warn), None)
         if overdue is not None:
             alerts.append(Alert("vaccination_overdue", child=child, on=overdue.params.get("date")))
@@ -128,25 +149,30 @@ def director_dashboard(session: Session, now: datetime, policy: Policy) -> Dashb
             alerts.append(Alert("admission_incomplete", child=child, on=enrolment.start_date,
                                 missing=[item for item in items if not item.done]))
 
-    days = rooms_today(session, rooms, rows, today, now, policy)
-    alerts += room_alerts(session, days, today, policy, rooms_by_id)
-    alerts += health_alerts(session, days, today, now, policy)
-    alerts += staff_alerts(session, days, today, policy, len(present))
-    alerts += money_alerts(session, today, policy)
-    alerts += family_alerts(session, today, policy)
+    children = children_today(session, today)
+    staff = staff_today(session, today)
+    days = rooms_today(session, rooms, rows, today, now, policy, children=children, staff=staff, booked=held.booked)
+    absences = absences_of(children)
+    alerts += room_alerts(days, absences, policy, rooms_by_id)
+    alerts += health_alerts(session, days, rows, rooms_and_alerts, held.exams, held.latest_measurements, today, now, policy)
+    alerts += staff_alerts(session, days, staff, today, policy, len(present))
+    alerts += money_alerts(numbers, policy)
+    alerts += family_alerts(numbers.last_activity, numbers.last_survey, today, policy)
 
     return Dashboard(
         enrolled=len(present),
         by_band={band: by_band.get(band, 0) for band in OCCUPANCY_BANDS},
         by_care_type={care_type: by_care_type.get(care_type, 0) for care_type in CareType},
-        waitlist=waiting,
+        waitlist=numbers.waitlist,
         rooms=[RoomLoad(room, per_room.get(room.id, 0), day) for room, day in zip(rooms, days, strict=True)],
         alerts=[alert for _group, group_alerts in grouped(alerts) for alert in group_alerts],
         now=now,
     )
 
 
-def room_alerts(session: Session, days: list[RoomDay], today: date, policy: Policy, rooms_by_id: dict) -> list[Alert]:
+def room_alerts(
+    days: list[RoomDay], absences: list[tuple[Absence, Child]], policy: Policy, rooms_by_id: dict
+) -> list[Alert]:
     """Today in the rooms: each alert names its room and links to the room view, where it is resolved."""
     alerts = []
     for day in days:
@@ -162,18 +188,24 @@ def room_alerts(session: Session, days: list[RoomDay], today: date, policy: Poli
             decision = outdoor_warning(day.outdoor_minutes, bool(day.outdoor_reason), policy)
             alerts.append(Alert("outdoor", room=day.room, day=day, link=f"{link}/outdoor", decision=decision))
     unknown: dict[int, list[Child]] = {}
-    for absence, child in unknown_without_call(session, today):
-        unknown.setdefault(absence.room_id, []).append(child)
+    # attendance.service.unknown_without_call's rule, on the absences already read: "unknown" and no call yet.
+    for absence, child in absences:
+        if absence.reason == AbsenceReason.unknown and absence.family_called_at is None:
+            unknown.setdefault(absence.room_id, []).append(child)
     # An inactive room has no tablet to record the call on; the others in the rooms' order.
     for room in (room for room in rooms_by_id.values() if room.id in unknown):
         alerts.append(Alert("call_family", room=room, link=f"/rooms/{room.id}", items=unknown[room.id]))
     return alerts
 
 
-def health_alerts(session: Session, days: list[RoomDay], today: date, now: datetime, policy: Policy) -> list[Alert]:
+def health_alerts(
+    session: Session, days: list[RoomDay], rows: list[tuple[Enrolment, Child]],
+    rooms_and_alerts: tuple[list[Room], list[OutbreakAlert]], exams: dict[int, list[HealthExam]],
+    latest_measurements: dict[int, Measurement | None], today: date, now: datetime, policy: Policy,
+) -> list[Alert]:
     """Outbreaks, midday checks, incidents to sign off, overdue exams and growth flags (the lists /health shows)."""
     alerts = []
-    if outbreaks := open_outbreaks(session, now, policy):
+    if outbreaks := open_outbreaks(session, now, policy, rooms_and_alerts):
         alerts.append(Alert("outbreak", link="/health/outbreaks", items=outbreaks))
     if midday := [(cd.child, day.room) for day in days for cd in day.children if cd.midday_due]:
         alerts.append(Alert("midday_missing", link="/health#midday", items=midday))
@@ -181,18 +213,23 @@ def health_alerts(session: Session, days: list[RoomDay], today: date, now: datet
         if NOT_SIGNED_OFF in row.missing:
             alerts.append(Alert("incident_sign_off", link=f"/incidents/{row.incident.id}", items=[row], on=row.incident.on_date))
     # The vaccination certificate is the admission checklist's (vaccination_overdue): not listed twice.
-    if overdue := [item for item in exams_due(session, today, policy) if item.overdue and item.kind is not DueKind.vaccination]:
+    rooms_by_id = {room.id: room for room in rooms_and_alerts[0]}
+    enrolled = [(enrolment, child) for enrolment, child in rows if enrolment.status is EnrolmentStatus.enrolled]
+    entries = [EnrolledChild(child, enrolment, rooms_by_id.get(enrolment.room_id), exams[child.id]) for enrolment, child in enrolled]
+    if overdue := [item for item in exams_due_of(entries, today, policy) if item.overdue and item.kind is not DueKind.vaccination]:
         alerts.append(Alert("exam_overdue", link="/health#exams-due", items=overdue))
-    if growth := enrolled_with_warnings(session):
+    if growth := with_warnings((latest_measurements[child.id], child) for _enrolment, child in enrolled):
         alerts.append(Alert("growth", link="/health#growth-warnings", items=growth))
     return alerts
 
 
-def staff_alerts(session: Session, days: list[RoomDay], today: date, policy: Policy, enrolled: int) -> list[Alert]:
+def staff_alerts(
+    session: Session, days: list[RoomDay], staff: StaffToday, today: date, policy: Policy, enrolled: int
+) -> list[Alert]:
     """The staff register and today's roster (DOMAIN.md "Staff"): certificates missing or expiring, the
     caregivers the expected children need, and the posts the rules require."""
     register = staffing(session, today, policy)
-    duties = duty_counts(session, today)
+    duties = staff.roster
     alerts = []
     if register.missing:
         alerts.append(Alert("certificate_missing", link="/staff", items=register.missing))
@@ -212,16 +249,178 @@ def staff_alerts(session: Session, days: list[RoomDay], today: date, policy: Pol
     return alerts
 
 
-def money_alerts(session: Session, today: date, policy: Policy) -> list[Alert]:
+def money_alerts(numbers: BoardNumbers, policy: Policy) -> list[Alert]:
+    """Refunds past their due date and meal accounts off their income (refunds.service's warnings, from the
+    board's single numbers)."""
     alerts = []
-    if (late := late_refunds_warning(session, today)) is not None:
+    if numbers.late_refunds:
+        late = Decision(Mode.warn, LATE_REFUNDS, {"count": numbers.late_refunds})
         alerts.append(Alert("late_refunds", decision=late, link="/reports/money#refunds"))
-    for meals in meal_account_warnings(session, today, policy):
-        alerts.append(Alert("meal_account", decision=meals, link="/reports/meals"))
+    limit = Fraction(str(policy.meal_account_tolerance_percent))
+    for account in numbers.meal_accounts:
+        percent = off_percent(account)
+        if percent is not None and percent > limit:
+            meals = Decision(Mode.warn, MEAL_ACCOUNT_OFF, {
+                "semester": account.semester, "percent": percent_text(percent),
+                "limit": f"{policy.meal_account_tolerance_percent}%"})
+            alerts.append(Alert("meal_account", decision=meals, link="/reports/meals"))
     return alerts
 
 
-def family_alerts(session: Session, today: date, policy: Policy) -> list[Alert]:
-    if (overdue := survey_overdue_warning(session, today, policy)) is not None:
+def family_alerts(last_activity: date | None, last_survey: date | None, today: date, policy: Policy) -> list[Alert]:
+    if (overdue := parent_contact_warning(last_activity, last_survey, today, policy.survey_interval_months)) is not None:
         return [Alert("parent_contact", decision=overdue, link="/committee#activities")]
     return []
+
+
+# ---------------------------------------------------------------- the board's own reads
+
+
+@dataclass
+class PlacesHeld:
+    """The places held from today on, with what the board weighs about each child (places_held)."""
+
+    rows: list[tuple[Enrolment, Child]]  # by the child's name
+    booked: set[int]  # enrolments with a temporary booking today (the room tiles' expected children)
+    latest_measurements: dict[int, Measurement | None]  # by child (the growth flags)
+    exams: dict[int, list[HealthExam]]  # by child, not voided, oldest first (exams due, the entry exam)
+    facts: dict[int, AdmissionFacts]  # by child (the admission checklist)
+
+
+def places_held(session: Session, today: date) -> PlacesHeld:
+    """The places held from today on with their children, by name: one statement.
+
+    With each, whether it has a temporary booking today and the child's latest measurement, outer-joined;
+    the child's exams not voided, outer-joined (a row per exam, a few a year per child, as
+    health.service.enrolled_children reads them); and what the admission checklist reads of the child's
+    active guardians and trusted adults, aggregated per child (guardian_facts).
+    """
+    booked_today = booking_exists_on(today)
+    links, adults = guardian_facts()
+    found = session.exec(
+        select(Enrolment, Child, booked_today, Measurement, links, adults, HealthExam)
+        .join(Child, Child.id == Enrolment.child_id)
+        .outerjoin(Measurement, Measurement.id == latest_measurement_id(Child.id))
+        .outerjoin(HealthExam, (HealthExam.child_id == Child.id) & col(HealthExam.voided_at).is_(None))
+        .where(holds_place_from(today))
+        .order_by(Child.full_name, Child.id, Enrolment.id, HealthExam.exam_date, HealthExam.id)
+    ).all()
+    held = PlacesHeld([], set(), {}, {}, {})
+    enrolment_ids: set[int] = set()
+    exam_ids: set[int] = set()
+    for enrolment, child, is_booked, measurement, child_links, child_adults, exam in found:
+        if enrolment.id not in enrolment_ids:
+            enrolment_ids.add(enrolment.id)
+            held.rows.append((enrolment, child))
+            if is_booked:
+                held.booked.add(enrolment.id)
+        if child.id not in held.exams:
+            held.latest_measurements[child.id] = measurement
+            held.exams[child.id] = []
+            held.facts[child.id] = AdmissionFacts(*_contacts_of(child.id, child_links, child_adults))
+        if exam is not None and exam.id not in exam_ids:
+            exam_ids.add(exam.id)
+            held.exams[child.id].append(exam)
+            if exam.kind == ExamKind.entry:
+                held.facts[child.id].entry_exams.append(exam)
+    return held
+
+
+def guardian_facts():
+    """Per child (correlated to Child), its active guardian links as "guardian id + may pick up" and its
+    active trusted adults as "emergency contact + may pick up", aggregated into two strings: the only
+    things enrolment.rules.admission_checklist reads of them (who consented, how many, who may pick up)."""
+    def flag(column) -> object:
+        return case((column, "+"), else_="-")
+
+    links = (
+        select(func.aggregate_strings(cast(ChildGuardian.guardian_id, String) + flag(ChildGuardian.may_pick_up), ","))
+        .where(ChildGuardian.child_id == Child.id, col(ChildGuardian.active).is_(True))
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    adults = (
+        select(func.aggregate_strings(flag(TrustedAdult.emergency_contact) + flag(TrustedAdult.may_pick_up), ","))
+        .where(TrustedAdult.child_id == Child.id, col(TrustedAdult.active).is_(True))
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    return links, adults
+
+
+def _contacts_of(child_id: int, links: str | None, adults: str | None) -> tuple[list[ChildGuardian], list[TrustedAdult]]:
+    """guardian_facts' strings back as the links and adults the checklist reads: active, with only the
+    columns it looks at."""
+    guardians = [
+        ChildGuardian(child_id=child_id, guardian_id=int(link[:-1]), may_pick_up=link[-1] == "+", active=True)
+        for link in (links or "").split(",") if link
+    ]
+    trusted = [
+        TrustedAdult(child_id=child_id, emergency_contact=adult[0] == "+", may_pick_up=adult[1] == "+", active=True)
+        for adult in (adults or "").split(",") if adult
+    ]
+    return guardians, trusted
+
+
+def board_numbers(session: Session, today: date) -> BoardNumbers:
+    """The single numbers, in one statement: the waitlist, the days of the latest parent activity and
+    satisfaction survey, the late refunds, and each meal account's income and spending (late_refunds,
+    meal_account_warnings; refunds.service.meal_account sums the same rows month by month)."""
+    waitlist = (
+        select(func.count()).select_from(Enrolment).where(Enrolment.status == EnrolmentStatus.waitlisted)
+        .scalar_subquery()
+    )
+    late = (
+        select(func.count()).select_from(Refund)
+        .where(col(Refund.paid_on).is_(None), col(Refund.voided_at).is_(None), Refund.due_on < today)
+        .scalar_subquery()
+    )
+    semesters = _meal_semesters(today)
+    sums = [column for _semester, first, after in semesters for column in _meal_sums(first, after)]
+    found = session.exec(
+        select(waitlist, last_held_on(ActivityKind.activity, today), last_held_on(ActivityKind.survey, today), late, *sums)
+    ).one()
+    waiting, last_activity, last_survey, late_count, *totals = found
+    accounts = []
+    for index, (semester, first, _after) in enumerate(semesters):
+        bill_income, refunded, spent = totals[3 * index:3 * index + 3]
+        # The semester's totals as one line: off_percent weighs only the totals.
+        months = [MealMonth(first, bill_income - refunded, spent)] if first is not None else []
+        accounts.append(MealAccount(semester, months, []))
+    return BoardNumbers(waiting, last_activity, last_survey, late_count, accounts)
+
+
+def _meal_semesters(today: date) -> list[tuple[str, date | None, date | None]]:
+    """The semesters meal_account_warnings weighs, with the months each counts (first day, day after the
+    last month): all of the one that ended, and the running one's months already over (none yet: None)."""
+    running = semester_of(today)
+    done = today.replace(day=1) - timedelta(days=1)
+    found = []
+    for semester, until in ((previous_semester(running), None), (running, done)):
+        months = [month for month in semester_months(semester) if until is None or month <= until]
+        if months:
+            found.append((semester, months[0], (months[-1] + timedelta(days=32)).replace(day=1)))
+        else:
+            found.append((semester, None, None))
+    return found
+
+
+def _meal_sums(first: date | None, after: date | None) -> list:
+    """Meal lines of bills not voided, meal refunds not voided, food spending not voided, in [first, after)
+    (refunds.service.meal_account's rows): three scalar subqueries, each 0 without rows."""
+    if first is None:
+        return [literal(0), literal(0), literal(0)]
+    return [
+        select(func.coalesce(func.sum(BillLine.amount_fen), 0))
+        .select_from(Bill).join(BillLine, col(BillLine.bill_id) == Bill.id)
+        .where(col(Bill.voided_at).is_(None), col(BillLine.kind).in_((LineKind.meal_fee, LineKind.meal_credit)),
+               Bill.period_start >= first, Bill.period_start < after)
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(Refund.amount_fen), 0))
+        .where(col(Refund.voided_at).is_(None), Refund.kind == RefundKind.meals,
+               Refund.period_start >= first, Refund.period_start < after)
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(MealSpending.amount_fen), 0))
+        .where(col(MealSpending.voided_at).is_(None), MealSpending.month >= first, MealSpending.month < after)
+        .scalar_subquery(),
+    ]

@@ -4,8 +4,10 @@ Every function that returns a child's entries takes a child id, so the family pa
 reuse them for parents. z-scores are computed on read (see models.py).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -15,27 +17,35 @@ from sqlmodel import Session, col, select
 from nursery_ops import audit
 from nursery_ops.auth.models import Person
 from nursery_ops.auth.service import CurrentPerson
-from nursery_ops.children.models import Child
+from nursery_ops.children.models import Child, Sex
 from nursery_ops.children.rules import completed_months
 from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
 from nursery_ops.growth import rules
 from nursery_ops.growth.forms import MeasurementForm
-from nursery_ops.growth.models import Measurement
+from nursery_ops.growth.models import Measurement, Position
 from nursery_ops.growth.who import Indicator, age_days, measurement_zscores
 
 
+@lru_cache(maxsize=2048)
+def _zscores(
+    sex: Sex, birth_date: date, on: date, length_mm: int | None, position: Position | None,
+    weight_g: int | None, head_mm: int | None,
+) -> tuple[tuple[Indicator, float | None], ...]:
+    # A z-score is a pure function of these values and WHO's fixed tables, and the LMS arithmetic in
+    # Decimal dominates /director and /health (every enrolled child's latest measurement on each request):
+    # computed once per measurement and process. A tuple, so no caller can change what the cache holds.
+    return tuple(measurement_zscores(
+        sex, birth_date, on, length_mm=length_mm, position=position, weight_g=weight_g, head_mm=head_mm,
+    ).items())
+
+
 def scores_of(child: Child, measurement: Measurement) -> dict[Indicator, float | None]:
-    return measurement_zscores(
-        child.sex,
-        child.birth_date,
-        measurement.on_date,
-        length_mm=measurement.length_mm,
-        position=measurement.position,
-        weight_g=measurement.weight_g,
-        head_mm=measurement.head_mm,
-    )
+    return dict(_zscores(
+        child.sex, child.birth_date, measurement.on_date,
+        measurement.length_mm, measurement.position, measurement.weight_g, measurement.head_mm,
+    ))
 
 
 @dataclass(frozen=True)
@@ -180,16 +190,9 @@ def void_measurement(session: Session, me: CurrentPerson, measurement: Measureme
     return measurement
 
 
-def latest_flags(session: Session, child_ids) -> dict[int, list[str]]:
-    """WARN message ids (z below −2 or above +2 SD) of each child's latest measurement — one query.
-
-    Children without a measurement, or whose latest is within ±2 SD, map to []. The
-    messages are plain message ids: show them with `_()`.
-    """
-    child_ids = list(child_ids)
-    flags: dict[int, list[str]] = {child_id: [] for child_id in child_ids}
-    if not child_ids:
-        return flags
+def _latest_measurements(child_ids):
+    """(measurement, child) of each of these children's latest measurement (not voided): `child_ids` a list
+    or a subquery."""
     ranked = (
         select(
             Measurement.id.label("measurement_id"),
@@ -200,24 +203,55 @@ def latest_flags(session: Session, child_ids) -> dict[int, list[str]]:
         .where(col(Measurement.child_id).in_(child_ids), col(Measurement.voided_at).is_(None))
         .subquery()
     )
-    rows = session.exec(
+    return (
         select(Measurement, Child)
         .join(ranked, ranked.c.measurement_id == Measurement.id)
         .join(Child, Child.id == Measurement.child_id)
         .where(ranked.c.rank == 1)
-    ).all()
-    for measurement, child in rows:
+    )
+
+
+def latest_flags(session: Session, child_ids) -> dict[int, list[str]]:
+    """WARN message ids (z below −2 or above +2 SD) of each child's latest measurement — one query.
+
+    Children without a measurement, or whose latest is within ±2 SD, map to []. The
+    messages are plain message ids: show them with `_()`.
+    """
+    child_ids = list(child_ids)
+    flags: dict[int, list[str]] = {child_id: [] for child_id in child_ids}
+    if not child_ids:
+        return flags
+    for measurement, child in session.exec(_latest_measurements(child_ids)).all():
         flags[child.id] = rules.warnings(scores_of(child, measurement))
     return flags
 
 
 def enrolled_with_warnings(session: Session) -> list[tuple[Child, list[str]]]:
-    """Enrolled children whose latest measurement is beyond ±2 SD, by name (for /health) — three queries."""
-    children = session.exec(
-        select(Child)
-        .join(Enrolment, Enrolment.child_id == Child.id)
-        .where(Enrolment.status == EnrolmentStatus.enrolled)
-        .order_by(Child.full_name, Child.id)
-    ).all()
-    flags = latest_flags(session, [child.id for child in children])
-    return [(child, flags[child.id]) for child in children if flags[child.id]]
+    """Enrolled children whose latest measurement is beyond ±2 SD, by name (for /health and /director) — one query.
+
+    A child never measured has no flag, so the latest measurements of the enrolled children are all it reads.
+    """
+    enrolled = select(Enrolment.child_id).where(Enrolment.status == EnrolmentStatus.enrolled)
+    return with_warnings(session.exec(_latest_measurements(enrolled).order_by(Child.full_name, Child.id)).all())
+
+
+def latest_measurement_id(child_id):
+    """The id of a child's latest measurement (not voided), correlated with `child_id` (a column of the
+    outer query): the latest measurement outer-joins a list of children in that list's own statement."""
+    return (
+        select(Measurement.id)
+        .where(Measurement.child_id == child_id, col(Measurement.voided_at).is_(None))
+        .order_by(col(Measurement.on_date).desc(), col(Measurement.id).desc())
+        .limit(1)
+        .correlate(child_id.class_)  # only the child's table: the outer query joins the measurement itself
+        .scalar_subquery()
+    )
+
+
+def with_warnings(latest: Iterable[tuple[Measurement | None, Child]]) -> list[tuple[Child, list[str]]]:
+    """The children whose latest measurement (None: never measured) is beyond ±2 SD, in the order given."""
+    found = []
+    for measurement, child in latest:
+        if measurement is not None and (flags := rules.warnings(scores_of(child, measurement))):
+            found.append((child, flags))
+    return found

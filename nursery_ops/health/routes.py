@@ -12,7 +12,7 @@ from nursery_ops.auth.access import DbSession, HealthStaff
 from nursery_ops.children.access import open_health_record, visible_child
 from nursery_ops.clock import local_today, utcnow
 from nursery_ops.forms import Refused, parse_form
-from nursery_ops.growth.service import enrolled_with_warnings
+from nursery_ops.growth.service import with_warnings
 from nursery_ops.health import service
 from nursery_ops.health.forms import (
     HAEMOGLOBIN_MAX_G_L,
@@ -25,7 +25,7 @@ from nursery_ops.health.rules import DUE_KIND_LABELS
 from nursery_ops.illness.service import health_day
 from nursery_ops.incidents.forms import CATEGORY_LABELS
 from nursery_ops.incidents.service import open_incidents
-from nursery_ops.medication.service import doses_due
+from nursery_ops.medication.service import doses_due_joined
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
 
@@ -38,17 +38,19 @@ READ = "health_exams"
 def health_home(request: Request, session: DbSession, me: HealthStaff):
     today, now = local_today(), utcnow()
     policy = load_policy(session)
+    # The admission, exam, screening, growth and sick lists all read these rows.
+    enrolled = service.enrolled_children(session, today)
     context = {
         "health_day": health_day(session, today, now, policy),
-        "doses_due": doses_due(session, today, now),
+        "doses_due": doses_due_joined(session, today, now),
         "open_incidents": open_incidents(session, me),
         "awaited_certificates": service.awaiting_return_certificates(session),
-        "growth_warnings": enrolled_with_warnings(session),
+        "growth_warnings": with_warnings((entry.measurement, entry.child) for entry in enrolled),
         "incident_labels": CATEGORY_LABELS,
-        "overview": service.admission_health(session, today, policy),
-        "exams_due": service.exams_due(session, today, policy),
-        "sick_follow_ups": service.sick_follow_ups(session, today),
-        "screening_findings": service.screening_findings(session, policy),
+        "overview": service.admission_health_of(enrolled, today, policy),
+        "exams_due": service.exams_due_of(enrolled, today, policy),
+        "sick_follow_ups": service.sick_follow_ups_of(enrolled, today),
+        "screening_findings": service.screening_findings_of(enrolled, policy),
         "screening_findings_limit": policy.anaemia_below_g_l,
         "due_labels": DUE_KIND_LABELS,
         "policy": policy,

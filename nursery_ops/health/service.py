@@ -10,12 +10,11 @@ the exam schedule.
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import case, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
-from nursery_ops.attendance.models import Absence, AbsenceReason
-from nursery_ops.attendance.service import sick_to_follow_up
+from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance
 from nursery_ops.auth.service import CurrentPerson
 from nursery_ops.children.models import Child, VaccinationStatus
 from nursery_ops.clock import utcnow
@@ -23,6 +22,8 @@ from nursery_ops.enrolment.models import Enrolment, EnrolmentStatus
 from nursery_ops.enrolment.rules import vaccination_deadline, valid_entry_exam
 from nursery_ops.errors import NotFound
 from nursery_ops.forms import Refused
+from nursery_ops.growth.models import Measurement
+from nursery_ops.growth.service import latest_measurement_id
 from nursery_ops.health.forms import ExamForm
 from nursery_ops.health.models import ExamKind, HealthExam, HearingResult, ReturnCertificate
 from nursery_ops.health.rules import (
@@ -83,31 +84,85 @@ class AdmissionHealth:
         return sum(1 for item in self.vaccinations if item.due_on is None)
 
 
-def admission_health(session: Session, today: date, policy: Policy) -> AdmissionHealth:
-    rows = session.exec(
-        select(Child, Enrolment, Room)
-        .join(Enrolment, Enrolment.child_id == Child.id)
-        .join(Room, Room.id == Enrolment.room_id)
-        .where(Enrolment.status == EnrolmentStatus.enrolled)
-        .order_by(Room.name, Child.full_name, Child.id)
-    ).all()
-    child_ids = [child.id for child, _enrolment, _room in rows]
-    exams: dict[int, list[HealthExam]] = {child_id: [] for child_id in child_ids}
-    for exam in session.exec(
-        select(HealthExam).where(
-            HealthExam.child_id.in_(child_ids),
-            HealthExam.kind == ExamKind.entry,
-            HealthExam.passed.is_(True),
-            HealthExam.voided_at.is_(None),
-        )
-    ):
-        exams[exam.child_id].append(exam)
+@dataclass
+class EnrolledChild:
+    """An enrolled child with its place and its exams (not voided, oldest first), as the health lists read them."""
 
-    overview = AdmissionHealth(enrolled=len(rows))
-    for child, enrolment, room in rows:
-        child_exams = exams[child.id]
-        if valid_entry_exam(child_exams, enrolment.start_date, policy) is None:
-            latest = max(child_exams, key=lambda exam: exam.exam_date, default=None)
+    child: Child
+    enrolment: Enrolment
+    room: Room | None
+    exams: list[HealthExam]
+    measurement: Measurement | None = None  # the latest (growth flags)
+    sick: "SickFollowUp | None" = None  # off sick and not back since (from `enrolled_children` with a day)
+
+
+def exams_by_child(session: Session, child_ids) -> dict[int, list[HealthExam]]:
+    """These children's exams, not voided, oldest first: one query (a few exams a year per child)."""
+    child_ids = list(child_ids)
+    found: dict[int, list[HealthExam]] = {child_id: [] for child_id in child_ids}
+    if child_ids:
+        for exam in session.exec(
+            select(HealthExam)
+            .where(col(HealthExam.child_id).in_(child_ids), col(HealthExam.voided_at).is_(None))
+            .order_by(HealthExam.exam_date, HealthExam.id)
+        ):
+            found[exam.child_id].append(exam)
+    return found
+
+
+def enrolled_children(session: Session, today: date | None = None) -> list[EnrolledChild]:
+    """Every enrolled child with its room and exams, by name: one statement whatever the children.
+
+    /health's admission, exam schedule and screening lists are all computed from these rows; with
+    `today`, each child also comes with its latest measurement and its sick absence to follow up (the
+    growth and sick lists). The exams are outer-joined (a row per exam, a few a year per child).
+    """
+    statement = (
+        select(Child, Enrolment, Room, HealthExam)
+        .join(Enrolment, Enrolment.child_id == Child.id)
+        .outerjoin(Room, Room.id == Enrolment.room_id)
+        .outerjoin(HealthExam, (HealthExam.child_id == Child.id) & col(HealthExam.voided_at).is_(None))
+        .where(Enrolment.status == EnrolmentStatus.enrolled)
+        .order_by(Child.full_name, Child.id, HealthExam.exam_date, HealthExam.id)
+    )
+    if today is None:
+        rows = [(*row, None, None, None, False) for row in session.exec(statement)]
+    else:
+        sick_absence, sick_room = aliased(Absence), aliased(Room)
+        rows = session.exec(
+            statement.add_columns(Measurement, sick_absence, sick_room, _back_since(sick_absence, today))
+            .outerjoin(Measurement, Measurement.id == latest_measurement_id(Child.id))
+            .outerjoin(sick_absence, sick_absence.id == _latest_sick_absence(Child.id, today))
+            .outerjoin(sick_room, sick_room.id == sick_absence.room_id)
+        ).all()
+    entries: dict[int, EnrolledChild] = {}
+    for child, enrolment, room, exam, measurement, absence, absence_room, back in rows:
+        if (entry := entries.get(child.id)) is None:
+            sick = None
+            if absence is not None and not back:
+                sick = SickFollowUp(child, absence_room, absence.on_date, absence.symptoms, absence.suspected_infection)
+            entry = entries[child.id] = EnrolledChild(child, enrolment, room, [], measurement, sick)
+        if exam is not None:
+            entry.exams.append(exam)
+    return list(entries.values())
+
+
+def admission_health(session: Session, today: date, policy: Policy) -> AdmissionHealth:
+    return admission_health_of(enrolled_children(session), today, policy)
+
+
+def admission_health_of(entries: list[EnrolledChild], today: date, policy: Policy) -> AdmissionHealth:
+    """Entry exams, vaccination certificates and feeding statements still to collect, by room and name."""
+    in_rooms = sorted(
+        (entry for entry in entries if entry.room is not None),
+        key=lambda entry: (entry.room.name, entry.child.full_name, entry.child.id),
+    )
+    overview = AdmissionHealth(enrolled=len(in_rooms))
+    for entry in in_rooms:
+        child, enrolment, room = entry.child, entry.enrolment, entry.room
+        passed_entry = [exam for exam in entry.exams if exam.kind == ExamKind.entry and exam.passed]
+        if valid_entry_exam(passed_entry, enrolment.start_date, policy) is None:
+            latest = max(passed_entry, key=lambda exam: exam.exam_date, default=None)
             overview.exams.append(ExamItem(child, enrolment, room, latest))
         if child.vaccination_status == VaccinationStatus.pending:
             due_on = vaccination_deadline(child, enrolment, policy)
@@ -146,20 +201,16 @@ class LastExams:
     hearing_on: date | None = None
 
 
-def last_exams_query():
-    """Per child, the latest full exam and the latest haemoglobin / hearing screening (not voided)."""
-    full_exam = case((col(HealthExam.kind).in_(FULL_EXAM_KINDS), HealthExam.exam_date))
-    haemoglobin = case((col(HealthExam.haemoglobin_g_l).is_not(None), HealthExam.exam_date))
-    hearing = case((col(HealthExam.hearing).is_not(None), HealthExam.exam_date))
-    return (
-        select(
-            HealthExam.child_id,
-            func.max(full_exam).label("full_exam_on"),
-            func.max(haemoglobin).label("haemoglobin_on"),
-            func.max(hearing).label("hearing_on"),
-        )
-        .where(col(HealthExam.voided_at).is_(None))
-        .group_by(HealthExam.child_id)
+def last_exams_of(exams: list[HealthExam]) -> LastExams:
+    """The latest full exam and the latest haemoglobin / hearing screening among one child's exams (not voided)."""
+
+    def latest(found) -> date | None:
+        return max((exam.exam_date for exam in found), default=None)
+
+    return LastExams(
+        full_exam_on=latest(exam for exam in exams if exam.kind in FULL_EXAM_KINDS),
+        haemoglobin_on=latest(exam for exam in exams if exam.haemoglobin_g_l is not None),
+        hearing_on=latest(exam for exam in exams if exam.hearing is not None),
     )
 
 
@@ -192,20 +243,15 @@ def child_schedule(child: Child, enrolment: Enrolment, last: LastExams, today: d
 def exams_due(session: Session, today: date, policy: Policy) -> list[ExamDue]:
     """Exams, screenings and vaccination certificates of enrolled children that WARN today
     (due within `exam_warning_days`, or overdue): overdue first, then by due date. One query."""
-    last = last_exams_query().subquery()
-    rows = session.exec(
-        select(Child, Enrolment, Room, last.c.full_exam_on, last.c.haemoglobin_on, last.c.hearing_on)
-        .join(Enrolment, Enrolment.child_id == Child.id)
-        .outerjoin(Room, Room.id == Enrolment.room_id)
-        .outerjoin(last, last.c.child_id == Child.id)
-        .where(Enrolment.status == EnrolmentStatus.enrolled)
-        .order_by(Child.full_name, Child.id)
-    ).all()
+    return exams_due_of(enrolled_children(session), today, policy)
+
+
+def exams_due_of(entries: list[EnrolledChild], today: date, policy: Policy) -> list[ExamDue]:
     found = []
-    for child, enrolment, room, full_exam_on, haemoglobin_on, hearing_on in rows:
-        for due in child_schedule(child, enrolment, LastExams(full_exam_on, haemoglobin_on, hearing_on), today, policy):
+    for entry in entries:
+        for due in child_schedule(entry.child, entry.enrolment, last_exams_of(entry.exams), today, policy):
             if due.warn:
-                found.append(ExamDue(child, enrolment, room, due.kind, due.due_on, due.overdue, due.last_on))
+                found.append(ExamDue(entry.child, entry.enrolment, entry.room, due.kind, due.due_on, due.overdue, due.last_on))
     found.sort(key=lambda item: (not item.overdue, item.due_on, item.child.full_name))
     return found
 
@@ -217,8 +263,7 @@ def child_exam_schedule(session: Session, child: Child, today: date, policy: Pol
     ).first()
     if enrolment is None:
         return []
-    row = session.exec(last_exams_query().where(HealthExam.child_id == child.id)).first()
-    last = LastExams(*row[1:]) if row else LastExams()
+    last = last_exams_of(exams_by_child(session, [child.id])[child.id])
     return sorted(child_schedule(child, enrolment, last, today, policy), key=lambda due: due.due_on)
 
 
@@ -245,41 +290,26 @@ class ScreeningFinding:
     haemoglobin_g_l: int | None = None
 
 
-def latest_screenings(value_column):
-    """Per child, the latest not voided exam that recorded `value_column` (row number 1)."""
-    rank = func.row_number().over(
-        partition_by=HealthExam.child_id, order_by=(col(HealthExam.exam_date).desc(), col(HealthExam.id).desc())
-    )
-    return (
-        select(HealthExam.child_id, HealthExam.exam_date, value_column.label("value"), rank.label("rank"))
-        .where(col(HealthExam.voided_at).is_(None), col(value_column).is_not(None))
-        .subquery()
-    )
-
-
 def screening_findings(session: Session, policy: Policy) -> list[ScreeningFinding]:
-    """Latest haemoglobin below `anaemia_below_g_l` (110 g/L) or latest hearing "refer": two queries.
+    return screening_findings_of(enrolled_children(session), policy)
+
+
+def screening_findings_of(entries: list[EnrolledChild], policy: Policy) -> list[ScreeningFinding]:
+    """Latest haemoglobin below `anaemia_below_g_l` (110 g/L) or latest hearing "refer", by kind then name.
 
     A later normal result clears the finding, so the list is what still needs following up.
     """
     found = []
-    for kind, column, is_finding in (
-        (DueKind.haemoglobin, HealthExam.haemoglobin_g_l, lambda value: value < policy.anaemia_below_g_l),
-        (DueKind.hearing, HealthExam.hearing, lambda value: value == HearingResult.refer),
+    for kind, value_of, is_finding in (
+        (DueKind.haemoglobin, lambda exam: exam.haemoglobin_g_l, lambda value: value < policy.anaemia_below_g_l),
+        (DueKind.hearing, lambda exam: exam.hearing, lambda value: value == HearingResult.refer),
     ):
-        latest = latest_screenings(column)
-        rows = session.exec(
-            select(Child, Room, latest.c.exam_date, latest.c.value)
-            .join(Enrolment, Enrolment.child_id == Child.id)
-            .outerjoin(Room, Room.id == Enrolment.room_id)
-            .join(latest, latest.c.child_id == Child.id)
-            .where(Enrolment.status == EnrolmentStatus.enrolled, latest.c.rank == 1)
-            .order_by(Child.full_name, Child.id)
-        ).all()
-        for child, room, exam_date, value in rows:
-            if is_finding(value):
+        for entry in entries:
+            recorded = [exam for exam in entry.exams if value_of(exam) is not None]
+            latest = max(recorded, key=lambda exam: (exam.exam_date, exam.id), default=None)
+            if latest is not None and is_finding(value := value_of(latest)):
                 haemoglobin = value if kind is DueKind.haemoglobin else None
-                found.append(ScreeningFinding(child, room, kind, exam_date, haemoglobin))
+                found.append(ScreeningFinding(entry.child, entry.room, kind, latest.exam_date, haemoglobin))
     return found
 
 
@@ -375,29 +405,62 @@ class SickFollowUp:
 
 
 def sick_follow_ups(session: Session, today: date) -> list[SickFollowUp]:
-    """attendance.service.sick_to_follow_up's enrolled children, with their latest sick absence.
+    """Enrolled children whose latest sick absence is after their latest arrival, with that absence.
 
-    Not yet followed up today first. Three queries whatever the number of children
-    (two in sick_to_follow_up, one here).
+    Not yet followed up today first. One query whatever the children and the history: per enrolled
+    child, its latest sick day up to today and whether it arrived since, both searched on the
+    (child, date) unique indexes of absence and attendance — never a scan of their history.
+    (The rule is attendance.rules.sick_follow_up's; attendance.service.sick_to_follow_up is the room's.)
     """
-    child_ids = sick_to_follow_up(session, today)
-    if not child_ids:
-        return []
+    latest_sick = _latest_sick_absence(Enrolment.child_id, today)
     rows = session.exec(
         select(Absence, Child, Room)
-        .join(Child, Child.id == Absence.child_id)
+        .select_from(Enrolment)
+        .join(Absence, Absence.id == latest_sick)
+        .join(Child, Child.id == Enrolment.child_id)
         .join(Room, Room.id == Absence.room_id)
-        .join(Enrolment, Enrolment.child_id == Child.id)
-        .where(
-            col(Absence.child_id).in_(child_ids),
-            Absence.reason == AbsenceReason.sick,
-            Absence.on_date <= today,
-            Enrolment.status == EnrolmentStatus.enrolled,
-        )
-        .order_by(Absence.child_id, col(Absence.on_date).desc())
+        .where(Enrolment.status == EnrolmentStatus.enrolled, ~_back_since(Absence, today))
     ).all()
     found: dict[int, SickFollowUp] = {}
     for absence, child, room in rows:
-        if child.id not in found:  # newest first: the latest sick day
-            found[child.id] = SickFollowUp(child, room, absence.on_date, absence.symptoms, absence.suspected_infection)
-    return sorted(found.values(), key=lambda item: (item.followed_up_on(today), item.last_sick_on, item.child.full_name))
+        found.setdefault(
+            child.id, SickFollowUp(child, room, absence.on_date, absence.symptoms, absence.suspected_infection)
+        )
+    return _follow_up_order(found.values(), today)
+
+
+def sick_follow_ups_of(entries: list[EnrolledChild], today: date) -> list[SickFollowUp]:
+    """`sick_follow_ups` from `enrolled_children(session, today)`'s rows."""
+    return _follow_up_order((entry.sick for entry in entries if entry.sick is not None), today)
+
+
+def _follow_up_order(items, today: date) -> list[SickFollowUp]:
+    return sorted(items, key=lambda item: (item.followed_up_on(today), item.last_sick_on, item.child.full_name))
+
+
+def _latest_sick_absence(child_id, today: date):
+    """The id of a child's latest sick absence up to `today` (not superseded), correlated with `child_id`:
+    searched on absence's (child, date) unique index, never a scan of its history."""
+    return (
+        select(Absence.id)
+        .where(
+            Absence.child_id == child_id,
+            Absence.reason == AbsenceReason.sick,
+            Absence.on_date <= today,
+            col(Absence.superseded_at).is_(None),
+        )
+        .order_by(col(Absence.on_date).desc())
+        .limit(1)
+        .correlate(child_id.class_)  # only the child: the outer query may hold an absence of its own
+        .scalar_subquery()
+    )
+
+
+def _back_since(absence, today: date):
+    """Whether the child of `absence` (the outer query's row) arrived on or after its day, up to `today`."""
+    return (
+        select(Attendance.id)
+        .where(Attendance.child_id == absence.child_id, Attendance.on_date >= absence.on_date, Attendance.on_date <= today)
+        .correlate(absence)
+        .exists()
+    )

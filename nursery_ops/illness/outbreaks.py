@@ -11,6 +11,7 @@ case that reached the threshold was recorded.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import literal, union_all
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
@@ -40,27 +41,26 @@ from nursery_ops.rooms.models import Room
 def outbreak_cases(
     session: Session, start: date, end: date, room_id: int | None = None, policy: Policy | None = None
 ) -> list[Case]:
-    """Illnesses (not voided) and sick absences from `start` to `end` as cases per symptom (two queries)."""
+    """Illnesses (not voided) and sick absences from `start` to `end` as cases per symptom (one query)."""
     fever_at = fever_tenths(policy or load_policy(session))
-    illness_query = select(Illness).where(
-        Illness.on_date >= start, Illness.on_date <= end, col(Illness.voided_at).is_(None)
-    )
-    absence_query = select(Absence).where(
-        Absence.on_date >= start, Absence.on_date <= end, Absence.reason == AbsenceReason.sick
-    )
+    illness_query = select(
+        literal(True).label("is_illness"), Illness.room_id, Illness.child_id, Illness.on_date, Illness.symptoms,
+        Illness.recorded_at,
+    ).where(Illness.on_date >= start, Illness.on_date <= end, col(Illness.voided_at).is_(None))
+    absence_query = select(
+        literal(False).label("is_illness"), Absence.room_id, Absence.child_id, Absence.on_date, Absence.symptoms,
+        Absence.recorded_at,
+    ).where(Absence.on_date >= start, Absence.on_date <= end, Absence.reason == AbsenceReason.sick)
     if room_id is not None:
         illness_query = illness_query.where(Illness.room_id == room_id)
         absence_query = absence_query.where(Absence.room_id == room_id)
-    cases = [
-        Case(illness.room_id, illness.child_id, illness.on_date, symptom, illness.recorded_at)
-        for illness in session.exec(illness_query).all()
-        for symptom in illness.symptom_list
-    ]
-    cases += [
-        Case(absence.room_id, absence.child_id, absence.on_date, symptom, absence.recorded_at)
-        for absence in session.exec(absence_query).all()
-        for symptom in symptoms_in_text(absence.symptoms, fever_at)
-    ]
+    cases = []
+    for is_illness, case_room_id, child_id, on_date, symptoms, recorded_at in session.exec(
+        union_all(illness_query, absence_query)
+    ).all():
+        # An illness holds symptom codes; an absence, what the family said (read for the symptoms it names).
+        found = [Symptom(code) for code in symptoms.split()] if is_illness else symptoms_in_text(symptoms, fever_at)
+        cases += [Case(case_room_id, child_id, on_date, symptom, recorded_at) for symptom in found]
     return cases
 
 
@@ -170,19 +170,36 @@ class OutbreakItem:
         return max(0, int((self.deadline - self.now).total_seconds() // 3600))
 
 
-def _outbreak_items(session: Session, cases: list[Case], policy: Policy, now: datetime) -> list[OutbreakItem]:
-    """Unreported alerts plus signals of the last three days that no alert covers (two queries)."""
+def rooms_with_open_alerts(session: Session, today: date) -> tuple[list[Room], list[OutbreakAlert]]:
+    """Every room, active or not, by name, and the alerts `open_outbreaks` weighs: one statement.
+
+    The alerts are the unreported ones and the recent ones (a reported alert still covers the signals of
+    its window, so they are not shown again). Rooms are few; outer-joining them to their alerts gives the
+    names for the alerts and the signals without a query of their own.
+    """
+    kept = col(OutbreakAlert.reported_at).is_(None) | (OutbreakAlert.window_end >= today - timedelta(days=OUTBREAK_WINDOW_DAYS))
+    rooms: dict[int, Room] = {}
+    alerts: list[OutbreakAlert] = []
+    for room, alert in session.exec(
+        select(Room, OutbreakAlert)
+        .outerjoin(OutbreakAlert, (OutbreakAlert.room_id == Room.id) & kept)
+        .order_by(Room.name, Room.id)
+    ).all():
+        rooms.setdefault(room.id, room)
+        if alert is not None:
+            alerts.append(alert)
+    alerts.sort(key=lambda alert: (alert.detected_at, alert.id))
+    return list(rooms.values()), alerts
+
+
+def _outbreak_items(
+    cases: list[Case], rooms: list[Room], alerts: list[OutbreakAlert], policy: Policy, now: datetime
+) -> list[OutbreakItem]:
+    """Unreported alerts plus signals of the last three days that no alert covers."""
     today = local_date(now)
-    alerts = list(session.exec(
-        select(OutbreakAlert).order_by(OutbreakAlert.detected_at).where(
-            col(OutbreakAlert.reported_at).is_(None)
-            | (OutbreakAlert.window_end >= today - timedelta(days=OUTBREAK_WINDOW_DAYS))
-        )
-    ).all())
-    # Rooms are few: one query for all keeps the count fixed whatever the alerts and signals.
-    rooms = {room.id: room for room in session.exec(select(Room)).all()}
+    rooms_by_id = {room.id: room for room in rooms}
     items = [
-        OutbreakItem(rooms[alert.room_id], alert.symptom, alert.rule, alert.window_start, alert.window_end,
+        OutbreakItem(rooms_by_id[alert.room_id], alert.symptom, alert.rule, alert.window_start, alert.window_end,
                      alert.case_count, alert.detected_at, alert, now)
         for alert in alerts
         if alert.reported_at is None
@@ -195,19 +212,28 @@ def _outbreak_items(session: Session, cases: list[Case], policy: Policy, now: da
             continue
         pending.append(signal)
     items += [
-        OutbreakItem(rooms[signal.room_id], signal.symptom, signal.rule, signal.window_start, signal.window_end,
+        OutbreakItem(rooms_by_id[signal.room_id], signal.symptom, signal.rule, signal.window_start, signal.window_end,
                      len(signal.child_ids), signal.detected_at, None, now)
         for signal in pending
     ]
     return sorted(items, key=lambda item: item.deadline)
 
 
-def open_outbreaks(session: Session, now: datetime, policy: Policy | None = None) -> list[OutbreakItem]:
-    """Alerts not yet reported, soonest deadline first (for /director); a fixed number of queries."""
+def open_outbreaks(
+    session: Session,
+    now: datetime,
+    policy: Policy | None = None,
+    rooms_and_alerts: tuple[list[Room], list[OutbreakAlert]] | None = None,
+) -> list[OutbreakItem]:
+    """Alerts not yet reported, soonest deadline first (for /health and /director): two statements.
+
+    `rooms_and_alerts`: `rooms_with_open_alerts` of today when the caller has read it already (one less).
+    """
     policy = policy or load_policy(session)
     today = local_date(now)
     cases = outbreak_cases(session, today - timedelta(days=2 * (OUTBREAK_WINDOW_DAYS - 1)), today, policy=policy)
-    return _outbreak_items(session, cases, policy, now)
+    rooms, alerts = rooms_and_alerts if rooms_and_alerts is not None else rooms_with_open_alerts(session, today)
+    return _outbreak_items(cases, rooms, alerts, policy, now)
 
 
 def outbreak_alert(session: Session, alert_id: int) -> tuple[OutbreakAlert, Room, list[Child]] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from nursery_ops import audit
@@ -22,11 +23,11 @@ from nursery_ops.attendance.models import (
     Attendance,
     CheckOutcome,
     MorningCheck,
-    TemporaryBooking,
 )
 from nursery_ops.attendance.rules import is_expected
 from nursery_ops.attendance.service import (
     awaited_return_certificates,
+    booking_exists_on,
     check_out,
     collecting_adults,
     present_attendance,
@@ -416,38 +417,58 @@ class HealthDay:
         return sum(1 for item in self.morning_checks if item.status == status)
 
 
+def _latest_of_day(model, on: date):
+    """The id of a child's latest row of `model` on `on` (a morning or midday check, an observation): correlated
+    with the query's child, so the day's row joins each child in the same statement."""
+    return (
+        select(model.id)
+        .where(model.child_id == Child.id, model.on_date == on)
+        .order_by(col(model.at).desc(), col(model.id).desc())
+        .limit(1)
+        .correlate(Child)
+        .scalar_subquery()
+    )
+
+
 def health_day(session: Session, on: date, now: datetime, policy: Policy | None = None) -> HealthDay:
-    """Today's health work for every room, in a fixed number of queries (twelve) whatever the children."""
+    """Today's health work for every room, in a fixed number of queries (four) whatever the children:
+    the children of the day (places and arrivals with their checks); the open illnesses; the outbreaks (two)."""
     policy = policy or load_policy(session)
-    enrolled = session.exec(
-        select(Enrolment, Child, Room)
-        .join(Child, Child.id == Enrolment.child_id)
-        .join(Room, Room.id == Enrolment.room_id)
-        .where(Enrolment.status == EnrolmentStatus.enrolled, holds_place_on(on))
-        .order_by(Room.name, Child.full_name, Child.id)
-    ).all()
-    booked = set(session.exec(
-        select(TemporaryBooking.enrolment_id).where(
-            TemporaryBooking.on_date == on, col(TemporaryBooking.cancelled_at).is_(None)
+    booked = booking_exists_on(on)
+    absent = select(Absence.id).where(Absence.child_id == Child.id, Absence.on_date == on).correlate(Child).exists()
+    arrival_room = aliased(Room)
+    # One row per child with a place today or an arrival today (one of each at most: unique per child
+    # and day), the day's latest checks and observation outer-joined.
+    rows = session.exec(
+        select(Child, Enrolment, Room, booked, absent, MorningCheck, Attendance, arrival_room, MiddayCheck, Observation)
+        .outerjoin(
+            Enrolment,
+            (Enrolment.child_id == Child.id) & (Enrolment.status == EnrolmentStatus.enrolled) & holds_place_on(on),
         )
-    ).all())
-    arrivals = session.exec(
-        select(Attendance, Child, Room)
-        .join(Child, Child.id == Attendance.child_id)
-        .join(Room, Room.id == Attendance.room_id)
-        .where(Attendance.on_date == on)
+        .outerjoin(Room, Room.id == Enrolment.room_id)
+        .outerjoin(Attendance, (Attendance.child_id == Child.id) & (Attendance.on_date == on))
+        .outerjoin(arrival_room, arrival_room.id == Attendance.room_id)
+        .outerjoin(MorningCheck, MorningCheck.id == _latest_of_day(MorningCheck, on))
+        .outerjoin(MiddayCheck, MiddayCheck.id == _latest_of_day(MiddayCheck, on))
+        .outerjoin(Observation, Observation.id == _latest_of_day(Observation, on))
+        .where(col(Enrolment.id).is_not(None) | col(Attendance.id).is_not(None))
     ).all()
-    absent = set(session.exec(select(Absence.child_id).where(Absence.on_date == on)).all())
+    enrolled, arrivals = [], []
     checks: dict[int, MorningCheck] = {}
-    for check in session.exec(
-        select(MorningCheck).where(MorningCheck.on_date == on).order_by(MorningCheck.at, MorningCheck.id)
-    ).all():
-        checks[check.child_id] = check  # the latest wins
     middays: dict[int, MiddayCheck] = {}
-    for check in session.exec(
-        select(MiddayCheck).where(MiddayCheck.on_date == on).order_by(MiddayCheck.at, MiddayCheck.id)
-    ).all():
-        middays[check.child_id] = check
+    observed: dict[int, Observation] = {}
+    for child, enrolment, room, is_booked, is_absent, check, attendance, arrived_in, midday, entry in rows:
+        if enrolment is not None:
+            enrolled.append((enrolment, child, room, is_booked, is_absent))
+        if attendance is not None:
+            arrivals.append((attendance, child, arrived_in))
+        if check is not None:
+            checks[child.id] = check
+        if midday is not None:
+            middays[child.id] = midday
+        if entry is not None:
+            observed[child.id] = entry
+    enrolled.sort(key=lambda row: (row[2].name, row[1].full_name, row[1].id))
     illness_rows = session.exec(
         select(Illness, Child, Room)
         .join(Child, Child.id == Illness.child_id)
@@ -455,18 +476,13 @@ def health_day(session: Session, on: date, now: datetime, policy: Policy | None 
         .where(col(Illness.outcome).is_(None), col(Illness.voided_at).is_(None), Illness.on_date <= on)
         .order_by(Illness.started_at, Illness.id)
     ).all()
-    observed: dict[int, Observation] = {}
-    for entry in session.exec(
-        select(Observation).where(Observation.on_date == on).order_by(Observation.at, Observation.id)
-    ).all():
-        observed[entry.child_id] = entry  # the latest wins
 
     day = HealthDay(on=on, now=now, midday_warn=midday_warn(to_local(now).time(), policy))
-    arrived = {attendance.child_id for attendance, _child, _room in arrivals}
-    for enrolment, child, room in enrolled:
+    arrived = {row[0].child_id for row in arrivals}
+    for enrolment, child, room, is_booked, is_absent in enrolled:
         expected = is_expected(
             enrolment.status, enrolment.care_type, enrolment.schedule_days, enrolment.start_date, enrolment.end_date,
-            on, enrolment.id in booked,
+            on, is_booked,
         )
         if not expected and child.id not in arrived:
             continue
@@ -474,7 +490,7 @@ def health_day(session: Session, on: date, now: datetime, policy: Policy | None 
         if check is not None:
             status = {CheckOutcome.send_home: "send_home", CheckOutcome.observe: "observe"}.get(check.outcome, "done")
         else:
-            status = "absent" if child.id in absent else "missing"
+            status = "absent" if is_absent else "missing"
         day.morning_checks.append(MorningCheckItem(child, room, status, check))
 
     ill_today = {illness.child_id for illness, _child, _room in illness_rows}

@@ -6,6 +6,7 @@ Each room's plan is set against the children expected that day and the ratio the
 dashboard warns when today's roster is short of caregivers or of a security guard.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
@@ -181,6 +182,12 @@ def duty_counts(session: Session, on: date) -> DutyCounts:
         .outerjoin(StaffProfile, StaffProfile.person_id == RosterEntry.person_id)
         .where(RosterEntry.on_date == on, col(RosterEntry.voided_at).is_(None), Person.active.is_(True))
     ).all()
+    return duty_counts_of(rows)
+
+
+def duty_counts_of(rows: Iterable[tuple[int, int | None, Job | None]]) -> DutyCounts:
+    """The counts from the day's duties that stand, as (person id, room id or None, post) of active people."""
+    rows = list(rows)
     guards = {person_id for person_id, _room_id, job in rows if job is Job.security}
     in_rooms: dict[int, set[int]] = {}
     for person_id, room_id, _job in rows:

@@ -336,7 +336,7 @@ class CertificateWarning:
 
 @dataclass
 class Staffing:
-    """Who works today and what their certificates say (DOMAIN.md "Staff"), in three statements."""
+    """Who works today and what their certificates say (DOMAIN.md "Staff"), in one statement."""
 
     working: list[Account]
     expiring: list[CertificateWarning]  # the newest certificate of a kind, expiring within the warning days
@@ -352,9 +352,15 @@ class Staffing:
 
 
 def staffing(session: Session, today: date, policy: Policy) -> Staffing:
+    """The register in one statement: each person with their profile, their roles (aggregated) and their
+    certificates not voided (outer-joined: a row per certificate, a few per person)."""
+    roles_of_person = (
+        select(func.aggregate_strings(PersonRole.role, ",")).where(PersonRole.person_id == Person.id).scalar_subquery()
+    )
     rows = session.exec(
-        select(Person, StaffProfile)
+        select(Person, StaffProfile, roles_of_person, StaffCertificate)
         .outerjoin(StaffProfile, StaffProfile.person_id == Person.id)
+        .outerjoin(StaffCertificate, (StaffCertificate.person_id == Person.id) & StaffCertificate.voided_at.is_(None))
         .where(
             Person.active.is_(True),
             StaffProfile.barred_at.is_(None),
@@ -363,13 +369,14 @@ def staffing(session: Session, today: date, policy: Policy) -> Staffing:
         )
         .order_by(Person.full_name, Person.id)
     ).all()
-    ids = [person.id for person, _profile in rows]
-    roles = _roles_by_person(session, ids)
-    working = [Account(person, roles[person.id], None, profile) for person, profile in rows]
+    accounts: dict[int, Account] = {}
+    for person, profile, roles, _certificate in rows:
+        if person.id not in accounts:
+            found = frozenset(Role(role) for role in roles.split(",")) if roles else frozenset()
+            accounts[person.id] = Account(person, found, None, profile)
+    working = list(accounts.values())
     newest: dict[tuple[int, CertificateKind, str], StaffCertificate] = {}
-    for certificate in session.exec(
-        select(StaffCertificate).where(StaffCertificate.person_id.in_(ids), StaffCertificate.voided_at.is_(None))
-    ):
+    for certificate in (certificate for *_found, certificate in rows if certificate is not None):
         key = (certificate.person_id, certificate.kind, certificate.name)
         if key not in newest or certificate.valid_until > newest[key].valid_until:
             newest[key] = certificate

@@ -8,6 +8,7 @@ from sqlmodel import select
 from nursery_ops.auth.models import Person
 from nursery_ops.clock import local_today
 from nursery_ops.dashboard.service import staff_alerts
+from nursery_ops.dashboard.today import staff_today
 from nursery_ops.policy import DEFAULT_POLICY, PolicyOverride
 from nursery_ops.staff.models import CertificateKind, Employment, Job, StaffCertificate, StaffProfile
 from nursery_ops.auth.models import Role
@@ -149,9 +150,10 @@ def test_staff_alerts_take_the_same_statements_whatever_the_staff(quiet_world, s
             statements.append(statement)
 
         event.listen(engine, "before_cursor_execute", count)
-        alerts = staff_alerts(session, [], local_today(), DEFAULT_POLICY, 2)
+        alerts = staff_alerts(session, [], staff_today(session, local_today()), local_today(), DEFAULT_POLICY, 2)
         event.remove(engine, "before_cursor_execute", count)
         assert [alert.kind for alert in alerts] == ["certificate_expiring"]
         return len(statements)
 
-    assert selects_with(2) == selects_with(5)
+    # BEGIN, the register with its roles and certificates, and today's shifts with the roster.
+    assert selects_with(2) == selects_with(5) == 3

@@ -95,3 +95,30 @@ def test_growth_lines_for_a_family_page_leave_out_voided_measurements(world, ses
     assert [line.voided_by_name for line in staff] == [None, "李园长"]
     assert [line.measurement.weight_g for line in family] == [10000]
     assert family[0].by_name == "刘保健" and family[0].scores[Indicator.weight_for_age] is not None
+
+
+def test_enrolled_children_with_warnings_are_one_query_listed_by_name_from_their_latest_measurement(world, session, queries):
+    children = [f.make_child(session, f"孩子{n:02d}", months=10 + n) for n in range(12)]
+    for index, child in enumerate(children):
+        f.enrol(session, child, world.room_a)
+        for back in range(300, 0, -30):  # months of history: only the latest counts
+            f.make_measurement(session, child, world.health, TODAY - timedelta(days=back), weight_g=9000)
+        f.make_measurement(session, child, world.health, TODAY, weight_g=5000 if index % 2 else 9000)
+    never_enrolled = f.make_child(session, "未入托", months=12)
+    f.make_measurement(session, never_enrolled, world.health, TODAY, weight_g=5000)
+    session.commit()
+    with queries:
+        found = service.enrolled_with_warnings(session)
+    assert queries.count == 1
+    assert [child.full_name for child, _flags in found] == [f"孩子{n:02d}" for n in range(1, 12, 2)]
+    assert all("Weight-for-age below −2 SD" in flags for _child, flags in found)
+
+
+def test_a_measurements_z_scores_are_computed_once_and_each_caller_gets_its_own_copy(world, session):
+    measurement = f.make_measurement(session, world.child_x, world.health, TODAY, weight_g=10500, length_mm=810)
+    service._zscores.cache_clear()
+    first = service.scores_of(world.child_x, measurement)
+    first[Indicator.weight_for_age] = 99.0  # a caller changing its dict changes nothing cached
+    second = service.scores_of(world.child_x, measurement)
+    assert second[Indicator.weight_for_age] != 99.0
+    assert service._zscores.cache_info().hits == 1

@@ -292,3 +292,44 @@ def test_the_page_is_one_audited_read(world, client_for, session):
     client_for(world.health).get("/health")
     reads = session.exec(select(AuditEntry).where(AuditEntry.action == "health_record_read")).all()
     assert [(entry.actor_id, entry.entity, entry.child_id) for entry in reads] == [(world.health.id, "health_overview", None)]
+
+
+def test_the_page_sends_the_same_few_statements_with_more_children_and_months_of_history(world, client_for, session, queries):
+    """Issue 10: the page's statements do not grow with the children nor with their history (sick days and
+    returns, exams, measurements, closed illnesses), and stay few."""
+    from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance
+    from nursery_ops.clock import utcnow
+    from nursery_ops.illness.models import Illness, IllnessOutcome
+
+    health = client_for(world.health)
+    today = local_today()
+
+    def count() -> int:
+        with queries:
+            assert health.get("/health").status_code == 200
+        return queries.count
+
+    def add_children(number: int, prefix: str, history_days: int) -> None:
+        for index in range(number):
+            child = f.make_child(session, f"{prefix}{index}", months=12 + index % 20)
+            f.enrol(session, child, world.room_a, start_date=today - timedelta(days=history_days + 1))
+            for back in range(1, history_days):
+                on = today - timedelta(days=back)
+                if back % 9 == 0:
+                    session.add(Absence(child_id=child.id, room_id=world.room_a.id, on_date=on, reason=AbsenceReason.sick,
+                                        symptoms="发烧", recorded_by_id=world.health.id))
+                    session.add(Illness(child_id=child.id, room_id=world.room_a.id, on_date=on, started_at=utcnow(),
+                                        started_by_id=world.health.id, symptoms="fever", outcome=IllnessOutcome.went_home))
+                else:
+                    session.add(Attendance(child_id=child.id, room_id=world.room_a.id, on_date=on, check_in_at=utcnow(),
+                                           brought_by="妈妈", checked_in_by_id=world.caregiver_a.id))
+                if back % 30 == 0:
+                    f.make_measurement(session, child, world.health, on, weight_g=9000 + back, length_mm=800)
+                    f.make_exam(session, child, on, haemoglobin_g_l=105 + index % 10)
+        session.commit()
+
+    add_children(2, "少", 31)
+    few = count()
+    add_children(12, "多", 95)
+    assert count() == few
+    assert few <= 10  # sign-in, then the page's own: see tests/bench/test_statements.py for the bench's count
