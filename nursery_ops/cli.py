@@ -5,19 +5,21 @@ depends on the current directory.
 """
 
 import argparse
+import ast
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from nursery_ops.settings import PROJECT_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 STAFF_ROLE_NAMES = ("director", "caregiver", "health")
@@ -28,8 +30,11 @@ class CommandError(Exception):
     """Bad input or state: printed as one line, exit status 2."""
 
 
-def alembic_config(url: str | None = None) -> Config:
+def alembic_config(url: str | None = None) -> "Config":
     """Alembic's config for our migrations; `url` overrides DATABASE_URL."""
+    # Imported here, as every alembic import below: `serve` must not carry alembic (~0.25 s, ~8 MB) into the worker.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -44,21 +49,44 @@ def database_url() -> str:
 
 def migrate(url: str | None = None) -> None:
     """Bring the database to the newest schema (creates the SQLite file and ./var/ if needed)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url or database_url()), "head")
+
+
+def migration_heads() -> set[str]:
+    """The newest revisions of migrations/versions/, read from each file's `revision` and `down_revision`
+    without importing alembic or running the files (what Alembic's ScriptDirectory.get_heads() answers)."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        values = {}
+        for node in ast.parse(path.read_bytes(), str(path)).body:
+            target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0] if isinstance(node, ast.Assign) else None
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+                values[target.id] = ast.literal_eval(node.value)
+        if "revision" not in values:
+            continue  # not a migration
+        revisions.add(values["revision"])
+        down = values.get("down_revision")
+        parents.update([down] if isinstance(down, str) else down or ())
+    return revisions - parents
 
 
 def pending_migrations(url: str) -> bool:
     """True when the database is not at the newest revision."""
+    from sqlalchemy import inspect, text
+
     from nursery_ops.db import build_engine
 
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     engine = build_engine(url)
     try:
         with engine.connect() as connection:
-            current = set(MigrationContext.configure(connection).get_current_heads())
+            current = set()
+            if inspect(connection).has_table("alembic_version"):
+                current = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     finally:
         engine.dispose()
-    return current != heads
+    return current != migration_heads()
 
 
 # ---------------------------------------------------------------- commands
@@ -99,12 +127,37 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+MALLOC_ARENA_MAX = "2"
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+def fewer_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas at 2, unless MALLOC_ARENA_MAX is already set.
+
+    Pages run on anyio's worker threads, and glibc gives each allocating thread an arena of its
+    own (up to 8 per core) that keeps what it freed: ~10 MB of a worker's memory after a few hundred
+    requests (issue 10). The environment reaches the spawned workers; this process, which serves
+    alone with one worker, takes it through mallopt.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return  # the operator's own setting, read by glibc at start
+    os.environ["MALLOC_ARENA_MAX"] = MALLOC_ARENA_MAX
+    if sys.platform == "linux":
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, int(MALLOC_ARENA_MAX))
+        except (OSError, AttributeError):
+            pass  # not glibc (e.g. musl): it has no per-thread arenas to cap
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
     if pending_migrations(settings.database_url):
         raise CommandError("the database is not migrated: run `python -m nursery_ops migrate` first")
+    fewer_malloc_arenas()
     uvicorn.run(
         "nursery_ops.app:create_app",
         factory=True,
@@ -113,6 +166,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         # Behind a proxy on this machine, trust its X-Forwarded-* headers (sign-in throttling uses the address).
         proxy_headers=True,
+        # No route takes a WebSocket: no websockets library in every worker.
+        ws="none",
     )
     return 0
 

@@ -175,6 +175,7 @@ def test_serve_refuses_an_unmigrated_database(db_url, monkeypatch, capsys):
 
 
 def test_serve_passes_host_port_and_workers(migrated, monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)  # serve sets it: undone after the test
     calls = []
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append((app, kwargs)))
     assert run(["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"]) == 0
@@ -182,6 +183,44 @@ def test_serve_passes_host_port_and_workers(migrated, monkeypatch):
     assert app == "nursery_ops.app:create_app"
     assert kwargs["factory"] is True
     assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 3)
+
+
+def test_serve_caps_the_malloc_arenas_of_itself_and_its_workers(migrated, monkeypatch):
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    seen = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: seen.append(os.environ.get("MALLOC_ARENA_MAX")))
+    assert run(["serve"]) == 0
+    assert seen == [cli.MALLOC_ARENA_MAX]
+
+
+def test_serve_keeps_the_operators_own_malloc_arena_setting(migrated, monkeypatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: None)
+    assert run(["serve"]) == 0
+    assert os.environ["MALLOC_ARENA_MAX"] == "4"
+
+
+def test_migration_heads_are_the_heads_alembic_finds():
+    from alembic.script import ScriptDirectory
+
+    assert cli.migration_heads() == set(ScriptDirectory.from_config(cli.alembic_config()).get_heads())
+
+
+def test_pending_migrations_on_an_empty_a_migrated_and_an_older_database(db_url):
+    assert cli.pending_migrations(db_url)  # no alembic_version table yet
+    cli.migrate(db_url)
+    assert not cli.pending_migrations(db_url)
+    from alembic import command
+
+    command.downgrade(cli.alembic_config(db_url), "-1")
+    assert cli.pending_migrations(db_url)
+
+
+def test_the_command_line_loads_without_alembic():
+    """`serve` (and the workers it starts) never import alembic unless a command migrates."""
+    code = "import sys, nursery_ops.cli; print('alembic' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert result.stdout.strip() == "False"
 
 
 def test_demo_loads_once(migrated, monkeypatch, capsys):

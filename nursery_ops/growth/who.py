@@ -16,11 +16,12 @@ done here, as WHO's anthro software does them:
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
+from importlib import import_module
 from math import exp
 
 from pygrowup import Observation
 from pygrowup.exceptions import PyGrowUpException
-from pygrowup.tables.by_day import bmifa, hcfa, lfa, wfa, wfh, wfl
 
 from nursery_ops.children.models import Sex
 from nursery_ops.growth.models import Position
@@ -44,13 +45,21 @@ WFL_RANGE = (Decimal("45.0"), Decimal("110.0"))  # cm, WHO's weight-for-length t
 WFH_RANGE = (Decimal("65.0"), Decimal("120.0"))  # cm, weight-for-height
 
 _SEX = {Sex.male: Observation.MALE, Sex.female: Observation.FEMALE}
+# The library's modules in pygrowup.tables.by_day (about 10 MB once loaded): read on first use, as the
+# library itself does, so a worker that draws no chart and scores no measurement never holds them.
 _AGE_TABLES = {
-    Indicator.weight_for_age: wfa.DATA,
-    Indicator.length_for_age: lfa.DATA,
-    Indicator.bmi_for_age: bmifa.DATA,
-    Indicator.head_for_age: hcfa.DATA,
+    Indicator.weight_for_age: "wfa",
+    Indicator.length_for_age: "lfa",
+    Indicator.bmi_for_age: "bmifa",
+    Indicator.head_for_age: "hcfa",
 }
 _EPOCH = date(2000, 1, 1)
+
+
+@cache
+def _table(name: str) -> dict:
+    """One of the library's by-day tables: {sex: {age in days or length in cm: {"l", "m", "s"}}}."""
+    return import_module(f"pygrowup.tables.by_day.{name}").DATA
 
 
 def age_days(birth_date: date, on: date) -> int:
@@ -150,17 +159,17 @@ def _value_at(lms: dict, sd: float) -> float:
 
 def value_at_sd(indicator: Indicator, sex: Sex, days: int, sd: float) -> float | None:
     """The measurement at `sd` SD for an age-based indicator (None outside the tables)."""
-    lms = _AGE_TABLES[indicator][_SEX[sex]].get(days)
+    lms = _table(_AGE_TABLES[indicator])[_SEX[sex]].get(days)
     return None if lms is None else _value_at(lms, sd)
 
 
 def age_curve(indicator: Indicator, sex: Sex, sd: int, days: list[int]) -> list[tuple[int, float]]:
     """(age in days, value at `sd` SD) for an age-based indicator."""
-    table = _AGE_TABLES[indicator][_SEX[sex]]
+    table = _table(_AGE_TABLES[indicator])[_SEX[sex]]
     return [(day, _value_at(table[day], sd)) for day in days if day in table]
 
 
 def length_curve(sex: Sex, sd: int, lengths_cm: list[Decimal], *, height: bool) -> list[tuple[Decimal, float]]:
     """(length or height in cm, weight at `sd` SD) — the weight-for-length or weight-for-height table."""
-    table = (wfh if height else wfl).DATA[_SEX[sex]]
+    table = _table("wfh" if height else "wfl")[_SEX[sex]]
     return [(length, _value_at(table[length], sd)) for length in lengths_cm if length in table]

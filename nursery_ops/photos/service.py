@@ -11,11 +11,11 @@ import secrets
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
 from sqlalchemy import or_
 from sqlmodel import Session, select
 from starlette.datastructures import UploadFile
@@ -30,8 +30,9 @@ from nursery_ops.i18n import N_
 from nursery_ops.photos.models import Photo
 from nursery_ops.settings import get_settings
 
-# HEIF/HEIC is what iPads and iPhones take; pillow-heif teaches Pillow to read it.
-register_heif_opener()
+if TYPE_CHECKING:
+    from PIL import Image
+
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF"})
 # 50 megapixels covers every phone camera; a PNG claiming more is a decompression bomb.
 MAX_PIXELS = 50_000_000
@@ -41,6 +42,16 @@ CHUNK_BYTES = 64 * 1024
 
 
 TOO_LARGE = N_("This photo file is too large. Use a smaller photo.")
+
+
+@cache
+def _pillow():
+    """Pillow with the HEIC opener, loaded with the first upload: most workers never see one (5 MB less)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # HEIF/HEIC is what iPads and iPhones take; pillow-heif teaches Pillow to read it
+    return Image, ImageOps, UnidentifiedImageError
 
 
 def form_status(errors: dict) -> int:
@@ -83,6 +94,7 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
 
 def prepare(data: bytes) -> PreparedPhoto:
     """Check the bytes are a JPEG, PNG, WebP or HEIC picture and re-encode them as a clean JPEG."""
+    Image, ImageOps, UnidentifiedImageError = _pillow()
     not_a_photo = PhotoRefused(N_("This file is not a photo. Use a JPEG, PNG, WebP or HEIC picture."))
     too_many_pixels = PhotoRefused(N_("This picture has too many pixels. Use a photo from a phone or camera."))
     with warnings.catch_warnings():
@@ -109,8 +121,9 @@ def prepare(data: bytes) -> PreparedPhoto:
     return PreparedPhoto(buffer.getvalue(), clean.width, clean.height)
 
 
-def flatten(picture: Image.Image) -> Image.Image:
+def flatten(picture: "Image.Image") -> "Image.Image":
     """RGB for JPEG: transparent parts become white, not black."""
+    Image = _pillow()[0]
     if picture.mode in ("RGBA", "LA") or (picture.mode == "P" and "transparency" in picture.info):
         rgba = picture.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))

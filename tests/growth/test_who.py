@@ -233,3 +233,15 @@ def test_whos_igrowup_survey_is_reproduced_within_0_01(indicator):
             differing.append((row["id"], ours, expected))
     assert compared > 90
     assert differing == []
+
+
+def test_whos_tables_are_read_on_first_use_not_at_start():
+    """About 10 MB a worker holds only once a page scores a measurement or draws a chart (issue 10)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from nursery_ops.growth import who; print(any('tables.by_day' in m for m in sys.modules)); "
+            "who.value_at_sd(who.Indicator.weight_for_age, who.Sex.male, 100, 0); "
+            "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if 'tables.by_day.' in m))")
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert lines[:2] == ["False", "['wfa']"]
