@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nursery_ops.auth.csrf import body_limit_bytes, verify_csrf
@@ -107,30 +108,42 @@ def install_error_pages(app: FastAPI) -> None:
         page = _error_page(request, 500, N_("Something went wrong"),
             N_("Nothing was saved. Please try again; if it happens again, tell the director."),)
         # Starlette sends this page from outside every middleware: the headers are added here.
-        add_security_headers(request.url.path, page)
+        add_security_headers(request.url.path, page.headers)
         return page
 
 
-def add_security_headers(path: str, response: Response) -> None:
+def add_security_headers(path: str, headers: MutableHeaders) -> None:
     """The headers every response carries (a route may set a stricter or more specific one first)."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
     if get_settings().cookie_secure:
         # Served over HTTPS (the same setting makes cookies Secure): browsers never fall back to HTTP.
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if not path.startswith("/static/"):
         # Pages carry children's data: never kept by the browser or a proxy.
-        response.headers.setdefault("Cache-Control", "no-store")
+        headers.setdefault("Cache-Control", "no-store")
 
 
-def install_security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        add_security_headers(request.url.path, response)
-        return response
+class SecurityHeaders:
+    """`add_security_headers` on every response, as plain ASGI: the body passes through untouched
+    (an `@app.middleware("http")` would stream every page through a task of its own)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                add_security_headers(scope["path"], MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodyLimit:
@@ -205,9 +218,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or build_engine(settings.database_url)
     install_error_pages(app)
-    # Inside the headers middleware: a refusal raised from its `receive` would come out of that one's task group.
+    # Inside the headers middleware, so the 413 page BodyLimit leads to carries the headers too.
     app.add_middleware(BodyLimit)
-    install_security_headers(app)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in (
         auth_router,

@@ -15,7 +15,7 @@ from nursery_ops.clock import local_today
 from nursery_ops.dailylog.rules import summary_text
 from nursery_ops.i18n import LANGUAGE_NAMES, Translator, negotiate
 from nursery_ops.labels import label_id
-from nursery_ops.settings import PROJECT_ROOT
+from nursery_ops.settings import PROJECT_ROOT, get_settings
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 LOCALE_COOKIE = "nursery_lang"
@@ -26,6 +26,8 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Checking each template file's time on every page costs more than it is worth outside development.
+    auto_reload=get_settings().debug,
 )
 
 
@@ -40,7 +42,7 @@ def locale_for(request: Request) -> str:
 def translator_for(request: Request) -> Translator:
     translator = getattr(request.state, "translator", None)
     if translator is None:
-        translator = Translator(locale_for(request))
+        translator = Translator.of(locale_for(request))
         request.state.translator = translator
     return translator
 

@@ -13,7 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -70,12 +70,24 @@ def negotiate(accept_language: str | None) -> str:
 
 
 class Translator:
-    """Everything a page needs to speak one locale: messages, dates, money."""
+    """Everything a page needs to speak one locale: messages, dates, money.
+
+    One per locale, shared by every request (`Translator.of`). Babel's formatting is a
+    pure function of the value and the locale, and pages show the same dates and amounts
+    over and over (every tile's times, every bill line's amount): the texts are cached.
+    """
 
     def __init__(self, locale: str):
         self.locale = locale if locale in SUPPORTED else get_settings().default_locale
         self._translations = translations(self.locale)
         self._babel_locale = Locale.parse(self.locale)
+        self.date = lru_cache(maxsize=4096)(self._date)
+        self.money = lru_cache(maxsize=4096)(self._money)
+
+    @staticmethod
+    @lru_cache
+    def of(locale: str) -> "Translator":
+        return Translator(locale)
 
     def gettext(self, message: str, **params) -> str:
         text = self._translations.ugettext(message)
@@ -85,7 +97,7 @@ class Translator:
         text = self._translations.ungettext(singular, plural, count)
         return text.format(count=count, **params)
 
-    def date(self, value: dt.date | None, format: str = "medium") -> str:
+    def _date(self, value: dt.date | None, format: str = "medium") -> str:
         return format_date(value, format=format, locale=self._babel_locale) if value else ""
 
     def datetime(self, value: dt.datetime | None, format: str = "short") -> str:
@@ -96,8 +108,9 @@ class Translator:
     def time(self, value: dt.datetime | None) -> str:
         if value is None:
             return ""
-        return format_time(value, format="HH:mm", tzinfo=get_settings().zone, locale=self._babel_locale)
+        # The pattern HH:mm has no locale part (our locales write Latin digits): no Babel needed.
+        return value.astimezone(get_settings().zone).strftime("%H:%M")
 
-    def money(self, amount_fen: int) -> str:
+    def _money(self, amount_fen: int) -> str:
         # Fen stay integers; the display shifts the decimal point exactly.
         return format_currency(Decimal(amount_fen).scaleb(-2), "CNY", locale=self._babel_locale)
