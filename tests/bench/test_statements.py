@@ -1,8 +1,9 @@
 """SQL statements per page on a generated nursery (issue 10): none may grow, with history or with the room.
 
 The budget is at most 10 statements per page, the same with 1 month or 3 years of history and with 5 or 20
-children in the room. Most pages are over it today; until the lead decides, LIMITS holds each page's count
-as measured, so any further statement fails here. Lower a limit when a page gets better.
+children in the room. LIMITS holds each page's count as measured (the sign-in's one statement included), so
+any further statement fails here; lower a limit when a page gets better. The two tablet writes have no
+budget of their own (their latency has one) but are held to their counts the same way.
 
 The nursery is bench.generate's small one (rooms of 20 and 5 children in, one of 5 still to arrive) on a
 fixed Wednesday, generated once for the module with 1 and 3 months of history; the counting is
@@ -21,20 +22,21 @@ from nursery_ops.db import build_engine
 from nursery_ops.settings import get_settings
 
 BUDGET = 10  # issue 10: statements per page
-# The most each sends today, on this nursery with either history. Over BUDGET: the lead decides on those. A page
-# may send one statement less on another day's data (e.g. medicine due in the room adds one): never more.
+WRITES = {"log_entry", "check_in"}
+# The most each sends today, on this nursery with either history. A page may send one statement less on
+# another day's data (e.g. medicine due in the room adds one): never more.
 LIMITS = {
     "trivial": 0,
-    "room_view": 27,
-    "room_view_small": 28,
-    "child_record": 20,
-    "family": 15,
-    "director": 38,
-    "health": 29,
-    "contract": 16,
-    "month_report": 8,
-    "log_entry": 34,
-    "check_in": 46,
+    "room_view": 7,
+    "room_view_small": 7,
+    "child_record": 8,
+    "family": 9,
+    "director": 10,
+    "health": 10,
+    "contract": 8,
+    "month_report": 6,
+    "log_entry": 11,
+    "check_in": 16,
 }
 WEDNESDAY = (2026, 3, 4)
 HISTORIES = {"1 month": 30, "3 months": 91}
@@ -84,9 +86,8 @@ def test_the_room_view_of_20_children_sends_no_more_statements_than_that_of_5(co
         assert pages["room_view"]["statements"] <= pages["room_view_small"]["statements"], label
 
 
-def test_pages_within_budget_stay_within_it(counts):
-    within = {name for name, limit in LIMITS.items() if limit <= BUDGET}
-    assert within == {"trivial", "month_report"}  # when another page gets there, add it here and lower its limit
+def test_every_page_is_within_the_budget():
+    assert {name: limit for name, limit in LIMITS.items() if name not in WRITES and limit > BUDGET} == {}
 
 
 def test_ping_answers_ok_without_the_database(anonymous, queries):
