@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from typing import NamedTuple
 
 from sqlalchemy import String, case, cast, func, literal
 from sqlmodel import Session, col, select
@@ -317,7 +318,7 @@ def places_held(session: Session, today: date) -> PlacesHeld:
         if child.id not in held.exams:
             held.latest_measurements[child.id] = measurement
             held.exams[child.id] = []
-            held.facts[child.id] = AdmissionFacts(*_contacts_of(child.id, child_links, child_adults))
+            held.facts[child.id] = AdmissionFacts(*_contacts_of(child_links, child_adults))
         if exam is not None and exam.id not in exam_ids:
             exam_ids.add(exam.id)
             held.exams[child.id].append(exam)
@@ -348,17 +349,26 @@ def guardian_facts():
     return links, adults
 
 
-def _contacts_of(child_id: int, links: str | None, adults: str | None) -> tuple[list[ChildGuardian], list[TrustedAdult]]:
-    """guardian_facts' strings back as the links and adults the checklist reads: active, with only the
-    columns it looks at."""
-    guardians = [
-        ChildGuardian(child_id=child_id, guardian_id=int(link[:-1]), may_pick_up=link[-1] == "+", active=True)
-        for link in (links or "").split(",") if link
-    ]
-    trusted = [
-        TrustedAdult(child_id=child_id, emergency_contact=adult[0] == "+", may_pick_up=adult[1] == "+", active=True)
-        for adult in (adults or "").split(",") if adult
-    ]
+class _GuardianLink(NamedTuple):
+    """The part of a ChildGuardian row the admission checklist reads (a table row costs far more to make)."""
+
+    guardian_id: int
+    may_pick_up: bool
+    active: bool = True
+
+
+class _TrustedAdult(NamedTuple):
+    """The part of a TrustedAdult row the admission checklist reads."""
+
+    emergency_contact: bool
+    may_pick_up: bool
+    active: bool = True
+
+
+def _contacts_of(links: str | None, adults: str | None) -> tuple[list[_GuardianLink], list[_TrustedAdult]]:
+    """guardian_facts' strings back as the active links and adults the checklist reads."""
+    guardians = [_GuardianLink(int(link[:-1]), link[-1] == "+") for link in (links or "").split(",") if link]
+    trusted = [_TrustedAdult(adult[0] == "+", adult[1] == "+") for adult in (adults or "").split(",") if adult]
     return guardians, trusted
 
 
