@@ -20,6 +20,7 @@ from nursery_ops.children.rules import (
 )
 from nursery_ops.clock import local_today
 from nursery_ops.dashboard.service import staff_alerts
+from nursery_ops.dashboard.today import staff_today
 from nursery_ops.demo import DEMO_PASSWORD, demo_loaded, load_demo
 from nursery_ops.enrolment.models import (
     CareType,
@@ -221,7 +222,7 @@ def test_demo_register_has_a_security_guard_and_kitchen_staff_who_cannot_sign_in
     session.commit()
     jobs = session.exec(select(StaffProfile.job, Person.username).join(Person, Person.id == StaffProfile.person_id)).all()
     assert (Job.security, None) in jobs and (Job.kitchen, None) in jobs
-    kinds = {alert.kind for alert in staff_alerts(session, [], today, policy, enrolled=40)}
+    kinds = {alert.kind for alert in staff_alerts(session, [], staff_today(session, today), today, policy, enrolled=40)}
     assert "security_short" not in kinds  # registered, and on the roster of every weekday
 
 
