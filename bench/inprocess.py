@@ -3,7 +3,7 @@
 Every statement sent on the engine counts, by any connection (a page's own short write transactions too:
 the audited health read, the tablet's clock), except BEGIN, COMMIT, ROLLBACK and PRAGMA — the rule of
 tests/conftest.py's `queries` fixture. Each count is taken on a fresh sign-in, so the once-a-minute session
-touch never falls in it.
+touch never falls in it. Pages are built on every request here (no kept pages: nursery_ops.pagecache).
 """
 
 import statistics
@@ -44,6 +44,9 @@ def measure(engine: Engine, rooms: tuple[RoomPlan, ...], repeats: int) -> dict:
     prepare_today(engine, today, rooms)
     targets = P.find_targets(engine, today)
     app = create_app(engine=engine)
+    # Each page built on every request: its statements and time are the build's, not a kept page's (a kept
+    # page costs the sign-in's statement; the servers keep pages as a nursery's would).
+    app.state.page_cache = None
     clients: dict[str, TestClient] = {}
     header = {"X-CSRF-Token": csrf._sign(CSRF_COOKIE_VALUE)}
 

@@ -89,7 +89,7 @@ class Profile:
     repeats: int = 15  # in-process timings per page
     timeout_s: float = 10.0  # a request not answered this long after it was due is an error
     in_flight: int = 64  # at most this many requests open at once (a nursery has fewer devices): bounds the backlog
-    settle_s: float = 60.0  # after a phase, wait at most this long for the server to finish what it still holds
+    settle_s: float = 15.0  # after a phase, wait at most this long for the server to finish what it still holds
     worker_counts: tuple[int, ...] = (1, 2)
     # Which phases run with which worker counts (the budgets: open loop and writes on 2 cores, closed loop on 1).
     open_loop_workers: tuple[int, ...] = (1, 2)
@@ -679,17 +679,22 @@ def budgets(report: dict, profile: Profile) -> list[Budget]:
     statements = report["inprocess"]
     short, long = (statements[dataset.key] for dataset in profile.history)
     rooms = statements[profile.room_size.key]
-    over, growing = [], []
+    over, growing, writes = [], [], []
     for name in (*PAGE_NAMES, "log_entry", "check_in"):
         counts = [data[name]["statements"] for data in statements.values() if name in data]
-        if counts and max(counts) > 10:
+        if name in ("log_entry", "check_in"):
+            # Writes have a latency budget, not a statement budget: shown, never failed here.
+            writes.append(f"{TITLES[name]} {max(counts)}" if counts else "")
+        elif counts and max(counts) > 10:
             over.append(f"{TITLES[name]} {max(counts)}")
         if name in short and name in long and short[name]["statements"] != long[name]["statements"]:
             growing.append(f"{TITLES[name]} {short[name]['statements']}→{long[name]['statements']} with history")
     if "room_view_small" in rooms and rooms["room_view_small"]["statements"] != rooms["room_view"]["statements"]:
         growing.append(f"room view {rooms['room_view_small']['statements']} (5 children) → "
                        f"{rooms['room_view']['statements']} (20 children)")
-    out.append(Budget("statements per page", "≤ 10", "over: " + ("; ".join(over) if over else "none"), not over))
+    out.append(Budget("statements per page (built, not kept)", "≤ 10",
+                      "over: " + ("; ".join(over) if over else "none") + " (writes: " + "; ".join(filter(None, writes)) + ")",
+                      not over))
     out.append(Budget("statements constant in history and room size",
                       f"equal: {profile.history[0].label} vs {profile.history[1].label}; 5 vs 20 children",
                       "; ".join(growing) if growing else "constant", not growing))
@@ -726,6 +731,11 @@ def markdown(report: dict) -> str:
         f"unanswered {report['timeout_s']} s after it was due is an error (at most {report['in_flight']} in flight). "
         f"After each phase the server gets up to {report['settle_s']} s to finish what it still holds: a phase that "
         "follows a saturated one can inherit its queue.",
+        "",
+        "The servers keep pages as a nursery's do (nursery_ops.pagecache): a page asked again by the same sign-in "
+        "is answered kept while no table it read has changed, so the read-only phases mostly measure kept pages, and "
+        "under the writes each write makes the pages that read its tables be built anew. The in-process tables "
+        "(statements, ms) build every page on every request.",
         "",
         "## Budgets (issue 10)",
         "",

@@ -52,7 +52,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    engine = build_engine(database_url())
+    engine = build_engine(database_url(), stamp_writes=False)
     try:
         with engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"

@@ -10,8 +10,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from nursery_ops.auth.csrf import body_limit_bytes, verify_csrf
+from nursery_ops import pagecache
 from nursery_ops.db import build_engine
 from nursery_ops.errors import (
     CsrfFailed,
@@ -101,6 +103,13 @@ def install_error_pages(app: FastAPI) -> None:
             # A tablet photo far over the cap, refused before it is read: say so where the caregiver looks.
             return _error_page(request, 413, N_("Too large"), N_("The file is larger than allowed."), shown_by_htmx=True)
         return _error_page(request, exc.status_code, N_("Error"), N_("The request could not be completed."))
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect):
+        # The browser went away while its form was being read (a closed tab, a dropped connection): nobody
+        # reads this answer, and nothing was saved.
+        log.info("client went away during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
@@ -217,6 +226,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or build_engine(settings.database_url)
+    pagecache.install(app.state.engine)  # an engine made elsewhere (a test's) stamps its writes too
+    app.state.page_cache = pagecache.PageCache(settings.page_cache_mb * 1024 * 1024) if settings.page_cache_mb else None
     install_error_pages(app)
     # Inside the headers middleware, so the 413 page BodyLimit leads to carries the headers too.
     app.add_middleware(BodyLimit)

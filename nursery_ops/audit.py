@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine
 from sqlmodel import Field, Session, SQLModel
 
+from nursery_ops import pagecache
 from nursery_ops.clock import utcnow
 from nursery_ops.db import UtcDateTime, open_session
 
@@ -78,9 +79,11 @@ def record_read(engine: Engine, actor_id: int, entity: str, child_id: int | None
     Page views run in a read transaction, so the entry is written in its own short one
     (`request.app.state.engine`); `entity` names what was read ("growth", "medication"...).
     """
-    with open_session(engine, write=True) as writer:
-        writer.add(AuditEntry(actor_id=actor_id, action="health_record_read", entity=entity, child_id=child_id))
-        writer.commit()
+    # A page kept by nursery_ops.pagecache is read again each time it is served: recorded each time.
+    with pagecache.on_every_answer(lambda: record_read(engine, actor_id, entity, child_id)):
+        with open_session(engine, write=True) as writer:
+            writer.add(AuditEntry(actor_id=actor_id, action="health_record_read", entity=entity, child_id=child_id))
+            writer.commit()
 
 
 def void(session: Session, actor_id: int, row: SQLModel, action: str, reason: str, now: datetime) -> None:

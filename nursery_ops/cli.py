@@ -168,6 +168,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         # No route takes a WebSocket: no websockets library in every worker.
         ws="none",
+        # A line per request costs a tenth of a kept page's time; the audit log records who did what.
+        access_log=settings.access_log,
     )
     return 0
 

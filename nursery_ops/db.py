@@ -13,6 +13,7 @@ until the busy timeout ends both in "database is locked".
 """
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -20,6 +21,11 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from weakref import WeakKeyDictionary
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: the workers there wait on SQLite's busy timeout alone
+    fcntl = None
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy import Enum as SAEnum
@@ -78,7 +84,20 @@ def _pool(connections: int) -> dict:
     return {"pool_size": kept, "max_overflow": connections - kept}
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, *, stamp_writes: bool = True) -> Engine:
+    """The engine for `url`, every commit stamping the tables it wrote (nursery_ops.pagecache).
+
+    The migrations run without stamps: the app is stopped then, and the pages it kept went with it.
+    """
+    from nursery_ops import pagecache  # it reads the templates' helpers, which read the models
+
+    engine = _engine(url)
+    if stamp_writes:
+        pagecache.install(engine)
+    return engine
+
+
+def _engine(url: str) -> Engine:
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, **_pool(get_settings().database_connections))
 
@@ -99,6 +118,9 @@ def build_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=FULL")
+        # 1 MiB of pages per connection, not SQLite's 2: a worker holds up to 2 × DATABASE_CONNECTIONS of
+        # them, and the system's file cache holds the file once for all.
+        cursor.execute("PRAGMA cache_size=-1024")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -132,8 +154,9 @@ async def write_turn(engine: Engine, write: bool) -> AsyncIterator[None]:
     The wait is awaited, so the loop goes on serving the writer ahead. The short write
     transactions of their own that page views open (audit reads in sync routes, the session's
     last-seen times after the read, auth.access) run in worker threads and never wait for the
-    loop, so they need no turn (an `async def` page view must not open one on the loop). Other processes on
-    the same file wait on the busy timeout as before; PostgreSQL locks rows, not the file.
+    loop, so they need no turn (an `async def` page view must not open one on the loop). The workers
+    (processes) on the same file then take turns on a lock file (`_file_turn`); PostgreSQL locks rows, not
+    the file.
     """
     if not write or engine.dialect.name != "sqlite":
         yield
@@ -142,8 +165,31 @@ async def write_turn(engine: Engine, write: bool) -> AsyncIterator[None]:
     turn = _write_turns.get(loop)
     if turn is None:
         turn = _write_turns[loop] = asyncio.Lock()
-    async with turn:
+    async with turn, _file_turn(engine.url.database):
         yield
+
+
+@asynccontextmanager
+async def _file_turn(database: str | None) -> AsyncIterator[None]:
+    """The turn among the workers (processes) on one SQLite file: an exclusive lock on `<file>.write-lock`.
+
+    SQLite's own busy wait sleeps in steps of up to 100 ms, so a writer of another worker could sleep on
+    long after the lock was free; this lock is tried each millisecond on the loop instead.
+    """
+    if fcntl is None or not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.001)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
 
 
 @contextmanager

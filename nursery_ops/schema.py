@@ -1,6 +1,6 @@
 """Every domain's tables, imported so `SQLModel.metadata` is complete (Alembic, tests)."""
 
-from nursery_ops import audit, policy  # noqa: F401
+from nursery_ops import audit, pagecache, policy  # noqa: F401
 from nursery_ops.attendance import models as attendance_models  # noqa: F401
 from nursery_ops.auth import models as auth_models  # noqa: F401
 from nursery_ops.auth import invitations as invitation_models  # noqa: F401

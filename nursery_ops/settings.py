@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     database_connections: int = Field(
         default=40, ge=2, description="Database connections each worker may hold at once (one per request being served)."
     )
+    access_log: bool = Field(
+        default=False, description="Log a line for every request served (errors are always logged)."
+    )
+    page_cache_mb: int = Field(
+        default=8, ge=0, description="Memory per worker for pages answered again while unchanged (0: none kept)."
+    )
 
     @model_validator(mode="after")
     def _ensure_secret_key(self) -> "Settings":

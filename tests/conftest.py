@@ -177,6 +177,13 @@ def world(session) -> World:
 
 
 @pytest.fixture
+def pages_built(app) -> None:
+    """Every page built on each request: for the tests that count a page's own statements (a kept page
+    costs only the sign-in's; tests/test_pagecache.py)."""
+    app.state.page_cache = None
+
+
+@pytest.fixture
 def client_for(app, engine):
     """client_for(person) → a Client signed in as that person; client_for(None) → anonymous."""
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, inspect, update
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from nursery_ops import pagecache
 from nursery_ops.auth.models import STAFF_ROLES, LoginSession, Role
 from nursery_ops.auth.service import CurrentPerson, load_session
 from nursery_ops.clock import utcnow
@@ -36,6 +37,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One database session per request; requests that may write open a write transaction (in turn, see db.write_turn)."""
     write = request.method in UNSAFE
+    pagecache.begin_request(reading=not write)
     async with write_turn(request.app.state.engine, write):
         session = open_session(request.app.state.engine, write=write)
         try:

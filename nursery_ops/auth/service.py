@@ -9,10 +9,11 @@ from datetime import timedelta
 from pwdlib import PasswordHash
 from functools import cache
 
-from sqlalchemy import String, and_, cast, delete, func, update
+from sqlalchemy import String, and_, bindparam, cast, delete, func, update
 from sqlmodel import Session, select
 
 from nursery_ops import audit
+from nursery_ops.pagecache import VERSIONS_KEY, TableVersion, versions_from_text
 from nursery_ops.auth.models import LoginFailure, LoginSession, Person, PersonRole, Role, STAFF_ROLES, TotpCredential
 from nursery_ops.clock import utcnow
 from nursery_ops.policy import OVERRIDES_SEPARATOR, PolicyOverride, overrides_from_text, remember_policy
@@ -163,18 +164,9 @@ def start_session(session: Session, person: Person, user_agent: str | None, addr
     return token
 
 
-def load_session(session: Session, token: str | None, settings: Settings) -> CurrentPerson | None:
-    """The person behind a cookie token, if the session is live.
-
-    One statement for everything a request needs before its page: the session row, the
-    person, their roles and rooms, whether they have a second factor, and the nursery's
-    rule overrides (kept on the database session, so `load_policy` costs no query more).
-    `needs_touch` says last_seen is over a minute old: the caller refreshes it in
-    a short write transaction of its own, so reading pages stays read-only.
-    """
-    if not token:
-        return None
-    digest = token_digest(token)
+@cache
+def _session_statement():
+    """load_session's one statement (bound to `token_hash`), built once."""
     roles = select(func.aggregate_strings(PersonRole.role, ",")).where(PersonRole.person_id == Person.id)
     rooms = select(func.aggregate_strings(cast(RoomCaregiver.room_id, String), ",")).where(
         RoomCaregiver.person_id == Person.id
@@ -182,26 +174,45 @@ def load_session(session: Session, token: str | None, settings: Settings) -> Cur
     overrides = select(
         func.aggregate_strings(PolicyOverride.key + "=" + PolicyOverride.value, OVERRIDES_SEPARATOR)
     )
-    row = session.exec(
+    versions = select(func.aggregate_strings(TableVersion.table_name + "=" + cast(TableVersion.version, String), ","))
+    return (
         select(LoginSession, Person, TotpCredential.id, roles.scalar_subquery(), rooms.scalar_subquery(),
-               overrides.scalar_subquery())
+               overrides.scalar_subquery(), versions.scalar_subquery())
         .join(Person, Person.id == LoginSession.person_id)
         .outerjoin(TotpCredential, and_(
             TotpCredential.person_id == Person.id,
             TotpCredential.confirmed_at.is_not(None),
             TotpCredential.revoked_at.is_(None),
         ))
-        .where(LoginSession.token_hash == digest, LoginSession.revoked_at.is_(None), Person.active.is_(True))
-    ).first()
+        .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None),
+               Person.active.is_(True))
+    )
+
+
+def load_session(session: Session, token: str | None, settings: Settings) -> CurrentPerson | None:
+    """The person behind a cookie token, if the session is live.
+
+    One statement for everything a request needs before its page: the session row, the
+    person, their roles and rooms, whether they have a second factor, the nursery's
+    rule overrides (kept on the database session, so `load_policy` costs no query more)
+    and the tables' versions (for a page kept in nursery_ops.pagecache).
+    `needs_touch` says last_seen is over a minute old: the caller refreshes it in
+    a short write transaction of its own, so reading pages stays read-only.
+    """
+    if not token:
+        return None
+    digest = token_digest(token)
+    row = session.exec(_session_statement(), params={"token_hash": digest}).first()
     if row is None:
         return None
-    login, person, credential_id, role_text, room_text, override_text = row
+    login, person, credential_id, role_text, room_text, override_text, version_text = row
     now = utcnow()
     if now - login.last_seen_at > timedelta(minutes=settings.session_idle_minutes) or now - login.created_at > timedelta(
         hours=settings.session_absolute_hours
     ):
         return None
     policy = remember_policy(session, overrides_from_text(override_text))
+    session.info[VERSIONS_KEY] = versions_from_text(version_text)
     roles = frozenset(Role(value) for value in (role_text or "").split(",") if value)
     return CurrentPerson(
         person=person,

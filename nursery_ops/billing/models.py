@@ -47,7 +47,7 @@ class Bill(SQLModel, table=True):
     number: str = Field(max_length=20, unique=True)  # "2026-000123"
     contract_id: int = Field(foreign_key="contract.id", index=True)
     child_id: int = Field(foreign_key="child.id", index=True)
-    period_start: date
+    period_start: date = Field(index=True)  # the month's sums (dashboard, meal account)
     period_end: date
     total_fen: int
     due_on: date
@@ -137,7 +137,7 @@ class Refund(SQLModel, table=True):
     contract_id: int = Field(foreign_key="contract.id", index=True)
     child_id: int = Field(foreign_key="child.id", index=True)
     kind: RefundKind = Field(sa_type=enum_type(RefundKind))
-    period_start: date
+    period_start: date = Field(index=True)  # the month's sums (dashboard, meal account)
     period_end: date
     amount_fen: int
     # One entry per line of the calculation: {"message": id, "params": {...}, "amount_fen": int | None}
@@ -147,7 +147,7 @@ class Refund(SQLModel, table=True):
     # recorded before it existed: their whole period counts.
     days: list[str] | None = Field(default=None, sa_type=JSON)
     requested_on: date
-    due_on: date  # requested_on + 15 days
+    due_on: date = Field(index=True)  # late refunds on the dashboard; requested_on + 15 days
     recorded_by_id: int = Field(foreign_key="person.id")
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, nullable=False)
     paid_on: date | None = None

@@ -8,6 +8,7 @@ block to open inline on the record); POST saves and redirects to the record
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Director, HealthStaff, Staff
 from nursery_ops.auth.models import Role
@@ -94,6 +95,7 @@ async def new_child(request: Request, session: DbSession, me: Director):
 
 
 @router.get("/children/{child_id}")
+@kept_page
 def child_record(request: Request, session: DbSession, me: Staff, child_id: int):
     today, policy = local_today(), load_policy(session)
     record = service.load_record(session, child_id, today, policy)

@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Director, SignedIn
 from nursery_ops.billing.service import contract_money
 from nursery_ops.children.access import visible_child
@@ -174,6 +175,7 @@ def _detail_context(session, me, contract: Contract, today: date, child: Child |
 
 
 @router.get("/contracts/{contract_id}")
+@kept_page
 def detail(request: Request, session: DbSession, me: SignedIn, contract_id: int):
     contract, child = service.contract_and_child_for_view(session, me, contract_id)
     context = _detail_context(session, me, contract, local_today(), child)

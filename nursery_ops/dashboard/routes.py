@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Director
 from nursery_ops.clock import utcnow
 from nursery_ops.dashboard.rules import GROUP_TITLES
@@ -16,6 +17,7 @@ router = APIRouter()
 
 
 @router.get("/director")
+@kept_page
 def dashboard(request: Request, session: DbSession, me: Director):
     policy = load_policy(session)
     context = {

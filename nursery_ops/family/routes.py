@@ -9,6 +9,7 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Parent
 from nursery_ops.clock import local_today
 from nursery_ops.contracts.forms import STATUS_LABELS
@@ -26,6 +27,7 @@ router = APIRouter()
 
 
 @router.get("/family")
+@kept_page
 def family_home(request: Request, session: DbSession, me: Parent):
     today = local_today()
     cards = service.family_cards(session, me.person.guardian_id, today)

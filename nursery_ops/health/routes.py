@@ -7,6 +7,7 @@ The exam URLs stay where the child record links to them (`/children/{id}/exams/.
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, HealthStaff
 from nursery_ops.children.access import open_health_record, visible_child
@@ -35,6 +36,7 @@ READ = "health_exams"
 
 
 @router.get("/health")
+@kept_page
 def health_home(request: Request, session: DbSession, me: HealthStaff):
     today, now = local_today(), utcnow()
     policy = load_policy(session)

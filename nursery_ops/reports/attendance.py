@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance, TemporaryBooking
 from nursery_ops.attendance.rules import is_expected
 from nursery_ops.auth.access import DbSession, Director
@@ -252,6 +253,7 @@ def csv_rows(report: AttendanceReport, _: Callable[..., str]) -> list[list[str]]
 
 
 @router.get("/reports/attendance")
+@kept_page
 def attendance_page(request: Request, session: DbSession, me: Director, month: str | None = None):
     chosen, errors = chosen_month(month, local_today())
     report = attendance_report(session, chosen, local_today(), utcnow()) if chosen else None

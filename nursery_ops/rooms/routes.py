@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
+from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Director, RoomStaff
 from nursery_ops.auth.models import Role
 from nursery_ops.clock import local_today
@@ -85,6 +86,7 @@ def _room_page(request: Request, session, me, room, errors: dict | None = None, 
 
 
 @router.get("/rooms/{room_id}")
+@kept_page
 def room_tablet(request: Request, session: DbSession, actor: RoomActing):
     return room_view(request, session, actor)
 

@@ -90,7 +90,9 @@ def keep_awake(request: Request, session: Session, me: CurrentPerson, now: datet
         mark_session_seen(request, session, me, acting_seen_at=now)
 
 
-def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) -> RoomActor:
+async def room_actor(room_id: int, request: Request, session: DbSession, me: Staff) -> RoomActor:
+    # On the event loop, no trip to a worker thread: the sign-in's statement has already opened the
+    # request's transaction (a write's too), so these reads never wait for a lock or a connection.
     room = session.get(Room, room_id)
     if room is None or not room.active:
         raise NotFound()

@@ -3,7 +3,8 @@
 The budget is at most 10 statements per page, the same with 1 month or 3 years of history and with 5 or 20
 children in the room. LIMITS holds each page's count as measured (the sign-in's one statement included), so
 any further statement fails here; lower a limit when a page gets better. The two tablet writes have no
-budget of their own (their latency has one) but are held to their counts the same way.
+budget of their own (their latency has one) but are held to their counts the same way; each ends with the
+one statement that stamps the tables it wrote (nursery_ops.pagecache).
 
 The nursery is bench.generate's small one (rooms of 20 and 5 children in, one of 5 still to arrive) on a
 fixed Wednesday, generated once for the module with 1 and 3 months of history; the counting is
@@ -35,8 +36,8 @@ LIMITS = {
     "health": 10,
     "contract": 8,
     "month_report": 6,
-    "log_entry": 11,
-    "check_in": 16,
+    "log_entry": 12,
+    "check_in": 17,
 }
 WEDNESDAY = (2026, 3, 4)
 HISTORIES = {"1 month": 30, "3 months": 91}

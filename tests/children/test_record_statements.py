@@ -54,7 +54,7 @@ def signed_contract(session, world, child) -> None:
     session.commit()
 
 
-def test_the_child_record_costs_the_same_for_1_or_24_months_of_history(world, client_for, session, queries):
+def test_the_child_record_costs_the_same_for_1_or_24_months_of_history(world, client_for, session, queries, pages_built):
     signed_contract(session, world, world.child_x)
     history(session, world, world.child_x, 1)
     director = client_for(world.director)
@@ -64,7 +64,7 @@ def test_the_child_record_costs_the_same_for_1_or_24_months_of_history(world, cl
     assert statements(queries, director, url) == short <= RECORD_STATEMENTS + SESSION_STATEMENTS
 
 
-def test_the_child_record_reads_each_kind_of_row_once(world, client_for, session, queries):
+def test_the_child_record_reads_each_kind_of_row_once(world, client_for, session, queries, pages_built):
     signed_contract(session, world, world.child_x)
     history(session, world, world.child_x, 3)
     statements(queries, client_for(world.director), f"/children/{world.child_x.id}")

@@ -566,7 +566,7 @@ def page_statements(queries, client, url: str) -> int:
     return queries.count
 
 
-def test_the_contract_page_costs_the_same_for_3_or_24_months_of_money(client_for, signed, session, queries):
+def test_the_contract_page_costs_the_same_for_3_or_24_months_of_money(client_for, signed, session, queries, pages_built):
     url = f"/contracts/{signed.contract.id}"
     director, parent = client_for(signed.director), client_for(signed.parent_x)
     money_history(session, signed, range(3))

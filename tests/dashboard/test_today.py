@@ -151,7 +151,7 @@ def test_a_child_moved_to_another_room_today_shows_in_both_as_on_the_room_views(
 
 
 def test_the_dashboard_issues_the_same_statements_for_2_rooms_and_5_children_as_for_4_rooms_and_20(
-    world, session, client_for, queries, clock_at
+    world, session, client_for, queries, clock_at, pages_built
 ):
     clock_at(15, 30)  # every time-of-day alert is live
     busy_room(session, world.director, world.room_a, 3, "A")
@@ -177,7 +177,7 @@ def test_the_dashboard_issues_the_same_statements_for_2_rooms_and_5_children_as_
     assert small_count <= 10
 
 
-def test_the_dashboard_sends_the_same_statements_with_months_of_history(world, session, client_for, queries, clock_at):
+def test_the_dashboard_sends_the_same_statements_with_months_of_history(world, session, client_for, queries, clock_at, pages_built):
     """Issue 10: past days (arrivals, sick days, naps, measurements, exams) add no statement to /director."""
     from nursery_ops.children.models import Child
 

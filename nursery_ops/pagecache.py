@@ -1,0 +1,300 @@
+"""Pages answered again without being built again, while nothing they read has changed.
+
+Every commit that writes a table stamps it with a new random version (`table_version`, in the
+same transaction, from an engine event: ORM flushes, Core statements, the command line and the
+migrations alike). During a page view, every statement's tables are noted. A page route declared
+with `kept_page` keeps its response under a key — the sign-in and who acts on its tablet, the
+address, htmx's target, the language, the CSRF cookie and the minute — together with the versions of the tables it read. The
+next request with that key gets the kept response while each of those tables still has the same
+version: the sign-in's one statement (which reads the versions too) instead of the page's ten.
+
+Why a kept page is never out of date:
+- the versions and the page's rows are read in one read transaction (SQLite's snapshot); on
+  PostgreSQL the versions are read first, so a page is never older than the versions it is kept under;
+- the minute is in the key: a page that counts minutes (a nap, a bottle) or changes at a time of
+  day (an absence cut-off, the midday check) is built anew each minute;
+- a page whose view wrote anything, ran a statement whose tables cannot be known (plain SQL text)
+  or carries a one-time form token (a double-tap guard) is never kept;
+- versions are random, not counters: a restored backup brings back its own versions with its rows.
+
+Sign-ins (`login_session`, last seen) and the audit log (audited reads) are written by page views
+themselves and carry no version: a page that reads them is never kept, but for the sign-in check
+every request makes anew before its page. A read that must be audited each time
+(audit.record_read) is recorded again on every answer.
+"""
+
+import functools
+import inspect
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from sqlalchemy import BigInteger, Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.compiler import Compiled, DDLCompiler
+from sqlalchemy.sql.expression import TableClause
+from sqlmodel import Field, Session, SQLModel
+
+from nursery_ops.auth import csrf
+from nursery_ops.clock import utcnow
+from nursery_ops.templating import is_htmx, translator_for
+
+# Written by page views themselves: sign-ins (last seen) and the audit log (audited reads). Never stamped,
+# so a page that reads them is never kept — but for what every request reads with its sign-in, checked anew
+# before each page.
+UNVERSIONED = frozenset({"login_session", "audit_entry", "table_version"})
+READ_WITH_SIGN_IN = frozenset({"login_session", "table_version"})
+UNKNOWN = "*"  # written by a statement whose tables are unknown: every kept page depends on it
+VERSIONS_KEY = "table_versions"  # session.info: the versions read with the sign-in (auth.service.load_session)
+_WRITTEN = "nursery_written_tables"  # connection.info: the tables this transaction wrote
+# Transaction control and schema changes (migrations run with the app stopped: its kept pages go with it).
+_NOT_DATA = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ", "SHOW ", "CREATE", "ALTER", "DROP")
+_READS = ("SELECT", "WITH", "VALUES", "EXPLAIN")
+ONE_TIME_FORM = b'name="form_token"'
+
+
+class TableVersion(SQLModel, table=True):
+    """The random version each table got from the last commit that wrote it."""
+
+    __tablename__ = "table_version"
+
+    table_name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_type=BigInteger)
+
+
+# ---------------------------------------------------------------- what each statement touches
+
+
+@dataclass
+class PageReads:
+    """What this request's statements read; `keepable` falls when one wrote or could not be read."""
+
+    tables: set[str] = field(default_factory=set)
+    keepable: bool = True
+    replays: list[Callable[[], None]] = field(default_factory=list)
+    paused: int = 0
+
+
+_reads: ContextVar[PageReads | None] = ContextVar("page_reads", default=None)
+_tables_of_compiled: "WeakKeyDictionary[Compiled, tuple[bool, frozenset[str]]]" = WeakKeyDictionary()
+_tables_lock = threading.Lock()
+
+
+def begin_request(reading: bool) -> None:
+    """A request starts: note what its statements read when it is a page view (db sessions call this)."""
+    _reads.set(PageReads() if reading else None)
+
+
+def _statement_tables(compiled: Compiled | None, sql: str) -> tuple[bool, frozenset[str]] | None:
+    """(writes, tables) of one statement; None for transaction control and schema. No tables: unknown."""
+    if isinstance(compiled, DDLCompiler):
+        return None
+    if compiled is not None and compiled.statement is not None:
+        with _tables_lock:
+            known = _tables_of_compiled.get(compiled)
+        if known is None:
+            writes = bool(compiled.isinsert or compiled.isupdate or compiled.isdelete)
+            target = getattr(compiled.statement, "table", None) if writes else None
+            if isinstance(target, TableClause):
+                tables = frozenset({target.name})
+            else:
+                tables = frozenset(
+                    element.name for element in visitors.iterate(compiled.statement) if isinstance(element, TableClause)
+                )
+            if not tables:  # plain SQL text in a text() construct
+                writes = not sql.lstrip().upper().startswith(_READS)
+            known = (writes, tables)
+            with _tables_lock:
+                _tables_of_compiled[compiled] = known
+        return known
+    head = sql.lstrip().upper()
+    if head.startswith(_NOT_DATA):
+        return None
+    return (not head.startswith(_READS), frozenset())
+
+
+def _on_statement(connection, _cursor, sql, _parameters, context, _executemany) -> None:
+    facts = _statement_tables(getattr(context, "compiled", None), sql)
+    if facts is None:
+        return
+    writes, tables = facts
+    if writes:
+        written = (tables - UNVERSIONED) if tables else {UNKNOWN}
+        if written:
+            connection.info.setdefault(_WRITTEN, set()).update(written)
+    reads = _reads.get()
+    if reads is not None and not reads.paused:
+        if writes or not tables or (tables & UNVERSIONED) - READ_WITH_SIGN_IN:
+            reads.keepable = False
+        else:
+            reads.tables.update(tables - READ_WITH_SIGN_IN)
+
+
+def _stamp(connection) -> None:
+    """Before the commit: a new version for each table the transaction wrote (one statement)."""
+    written = connection.info.pop(_WRITTEN, None)
+    if not written:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TableVersion).values(
+        [{"table_name": name, "version": secrets.randbits(62)} for name in sorted(written)]
+    )
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["table_name"], set_={"version": statement.excluded.version}
+    ))
+
+
+def _forget(connection) -> None:
+    connection.info.pop(_WRITTEN, None)
+
+
+def install(engine: Engine) -> None:
+    """Stamp written tables and note page reads on every connection of `engine` (db.build_engine, create_app)."""
+    if event.contains(engine, "commit", _stamp):
+        return
+    event.listen(engine, "before_cursor_execute", _on_statement)
+    event.listen(engine, "commit", _stamp)
+    event.listen(engine, "rollback", _forget)
+
+
+@contextmanager
+def on_every_answer(replay: Callable[[], None]) -> Iterator[None]:
+    """Run a page view's own write (an audited read) unnoticed, and again whenever its page is served kept."""
+    reads = _reads.get()
+    if reads is None:
+        yield
+        return
+    reads.replays.append(replay)
+    reads.paused += 1
+    try:
+        yield
+    finally:
+        reads.paused -= 1
+
+
+# ---------------------------------------------------------------- the kept pages
+
+
+def versions_from_text(text: str | None) -> dict[str, int]:
+    """"name=version,..." as auth.service.load_session reads it beside the sign-in."""
+    out = {}
+    for item in (text or "").split(","):
+        name, _, version = item.partition("=")
+        if version:
+            out[name] = int(version)
+    return out
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    versions: tuple[tuple[str, int | None], ...]
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    replays: tuple[Callable[[], None], ...]
+
+    def fresh(self, versions: dict[str, int]) -> bool:
+        return all(versions.get(name) == version for name, version in self.versions)
+
+
+class PageCache:
+    """Kept pages of this worker, the least recently used dropped past `max_bytes`."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._pages: OrderedDict[tuple, KeptPage] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> KeptPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: KeptPage) -> None:
+        if len(page.body) > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
+            self._pages[key] = page
+            self._bytes += len(page.body)
+            while self._bytes > self.max_bytes:
+                _key, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+# One page built at a time per worker: a tablet's tap (a write) shares the interpreter with one build
+# at most, instead of waiting behind every page being rebuilt after the last change.
+_building = threading.Lock()
+
+
+def _key_and_kept(request: Request, session: Session) -> tuple[tuple | None, KeptPage | None]:
+    """The request's key (None: never kept) and its kept page if still fresh. No statement: the versions
+    came with the sign-in."""
+    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+    me = getattr(request.state, "me", None)
+    csrf_cookie = request.cookies.get(csrf.COOKIE)
+    versions = session.info.get(VERSIONS_KEY)
+    if cache is None or _reads.get() is None or me is None or not csrf_cookie or versions is None:
+        return None, None
+    key = (
+        # The sign-in and who acts on its tablet (rooms.tablet: a PIN switches them within one sign-in).
+        me.session_token_hash, me.login.acting_person_id if me.login else None,
+        request.url.path, request.url.query, is_htmx(request), request.headers.get("hx-target"),
+        translator_for(request).locale, csrf_cookie, utcnow().replace(second=0, microsecond=0),
+    )
+    kept = cache.get(key)
+    return key, kept if kept is not None and kept.fresh(versions) else None
+
+
+def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response]) -> Response:
+    """Build the page (in a worker thread) and keep it when it only read versioned tables."""
+    with _building:
+        response = build()
+    reads = _reads.get()
+    if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
+        versions = session.info[VERSIONS_KEY]
+        headers = tuple((name, value) for name, value in response.headers.items()
+                        if name not in ("content-length", "set-cookie"))
+        request.app.state.page_cache.put(key, KeptPage(
+            tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
+            bytes(response.body), headers, tuple(reads.replays),
+        ))
+    return response
+
+
+def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:
+    """A page route (a plain def taking `request` and `session`), answered again while unchanged.
+
+    Declare it under @router.get. A kept page is answered on the event loop, with no trip to a worker
+    thread (its audited reads are recorded in one); the route itself runs in a worker thread as before.
+    """
+    if inspect.iscoroutinefunction(route):
+        raise TypeError("a kept page is a plain def: its statements run in a worker thread")
+
+    @functools.wraps(route)
+    async def page(*args, **kwargs) -> Response:
+        request, session = kwargs["request"], kwargs["session"]
+        key, kept = _key_and_kept(request, session)
+        if kept is not None:
+            for replay in kept.replays:
+                await run_in_threadpool(replay)
+            return Response(kept.body, headers=dict(kept.headers))
+        return await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs))
+
+    return page
