@@ -204,6 +204,9 @@ class KeptPage:
     def fresh(self, versions: dict[str, int]) -> bool:
         return all(versions.get(name) == version for name, version in self.versions)
 
+    def response(self) -> Response:
+        return Response(self.body, headers=dict(self.headers))
+
 
 class PageCache:
     """Kept pages of this worker, the least recently used dropped past `max_bytes`."""
@@ -258,13 +261,24 @@ def _key_and_kept(request: Request, session: Session) -> tuple[tuple | None, Kep
         request.url.path, request.url.query, is_htmx(request), request.headers.get("hx-target"),
         translator_for(request).locale, csrf_cookie, utcnow().replace(second=0, microsecond=0),
     )
+    return key, _fresh(cache, key, versions)
+
+
+def _fresh(cache: "PageCache", key: tuple, versions: dict[str, int]) -> KeptPage | None:
     kept = cache.get(key)
-    return key, kept if kept is not None and kept.fresh(versions) else None
+    return kept if kept is not None and kept.fresh(versions) else None
 
 
 def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response]) -> Response:
     """Build the page (in a worker thread) and keep it when it only read versioned tables."""
     with _building:
+        # Requests for one page that came in while it was being built wait here: the first builds, the rest
+        # are answered with what it kept.
+        kept = _fresh(request.app.state.page_cache, key, session.info[VERSIONS_KEY]) if key is not None else None
+        if kept is not None:
+            for replay in kept.replays:
+                replay()
+            return kept.response()
         response = build()
     reads = _reads.get()
     if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
@@ -294,7 +308,7 @@ def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Respons
         if kept is not None:
             for replay in kept.replays:
                 await run_in_threadpool(replay)
-            return Response(kept.body, headers=dict(kept.headers))
+            return kept.response()
         return await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs))
 
     return page

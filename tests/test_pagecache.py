@@ -1,6 +1,8 @@
 """Kept pages (nursery_ops.pagecache): every commit stamps what it wrote, and a kept page is answered
 again only while every table it read still has the version it was built with."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -207,7 +209,8 @@ def test_a_signed_out_session_is_refused_though_its_page_was_kept(director_page,
 # ---------------------------------------------------------------- what is never kept
 
 
-def _one_page_app(engine, body: str, *, write: bool = False, status: int = 200) -> tuple[TestClient, list]:
+def _one_page_app(engine, body: str, *, write: bool = False, status: int = 200, seconds: float = 0
+                  ) -> tuple[TestClient, list]:
     """A bare app with one kept page that counts its builds (the real app's sign-in is not needed here)."""
     from nursery_ops.auth.access import DbSession
 
@@ -227,6 +230,7 @@ def _one_page_app(engine, body: str, *, write: bool = False, status: int = 200) 
     @pagecache.kept_page
     def page(request: Request, session: DbSession):
         builds.append(1)
+        time.sleep(seconds)
         session.exec(select(Child)).all()
         if write:
             session.exec(update(Child).values(allergies=""))
@@ -248,6 +252,21 @@ def test_only_a_plain_read_with_a_200_is_kept(engine, world, body, write, status
     client.get("/page")
     client.get("/page")
     assert len(builds) == (1 if kept else 2)
+
+
+def test_requests_that_come_in_while_a_page_is_built_get_what_it_kept(engine, world):
+    first, builds = _one_page_app(engine, "<p>plain</p>", seconds=0.5)
+    second = TestClient(first.app)
+    second.cookies.set(csrf.COOKIE, "cookie")
+    answers = []
+    threads = [threading.Thread(target=lambda client=client: answers.append(client.get("/page").text))
+               for client in (first, second)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join()
+    assert answers == ["<p>plain</p>"] * 2 and len(builds) == 1
 
 
 def test_a_browser_without_its_csrf_cookie_gets_a_fresh_page(engine, world):
