@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 try:
     import fcntl
-except ImportError:  # not on Windows: the workers there wait on SQLite's busy timeout alone
+except ImportError:  # Windows has none: workers there wait on SQLite's busy timeout alone
     fcntl = None
 
 from sqlalchemy import DateTime, Engine, MetaData, event

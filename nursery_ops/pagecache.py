@@ -280,15 +280,15 @@ def _build(request: Request, session: Session, key: tuple | None, build: Callabl
                 replay()
             return kept.response()
         response = build()
-    reads = _reads.get()
-    if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
-        versions = session.info[VERSIONS_KEY]
-        headers = tuple((name, value) for name, value in response.headers.items()
-                        if name not in ("content-length", "set-cookie"))
-        request.app.state.page_cache.put(key, KeptPage(
-            tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
-            bytes(response.body), headers, tuple(reads.replays),
-        ))
+        reads = _reads.get()
+        if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
+            versions = session.info[VERSIONS_KEY]
+            headers = tuple((name, value) for name, value in response.headers.items()
+                            if name not in ("content-length", "set-cookie"))
+            request.app.state.page_cache.put(key, KeptPage(
+                tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
+                bytes(response.body), headers, tuple(reads.replays),
+            ))
     return response
 
 

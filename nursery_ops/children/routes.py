@@ -8,7 +8,6 @@ block to open inline on the record); POST saves and redirects to the record
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, Director, HealthStaff, Staff
 from nursery_ops.auth.models import Role
@@ -32,6 +31,7 @@ from nursery_ops.enrolment.service import child_enrolment_panel
 from nursery_ops.forms import Refused, parse_form
 from nursery_ops.growth.service import latest_flags
 from nursery_ops.health.rules import DUE_KIND_LABELS
+from nursery_ops.pagecache import kept_page
 from nursery_ops.photos.service import PhotoRefused, form_status, is_file, read_photo
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render

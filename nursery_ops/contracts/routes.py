@@ -8,7 +8,6 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Director, SignedIn
 from nursery_ops.billing.service import contract_money
 from nursery_ops.children.access import visible_child
@@ -34,6 +33,7 @@ from nursery_ops.errors import NotFound
 from nursery_ops.forms import ReasonForm, Refused, echo, parse_form
 from nursery_ops.labels import WEEKDAY_LABELS
 from nursery_ops.labels import choices as label_choices
+from nursery_ops.pagecache import kept_page
 from nursery_ops.policy import load_policy
 from nursery_ops.refunds.service import contract_refunds
 from nursery_ops.templating import render, translator_for

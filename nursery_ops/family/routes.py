@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Parent
 from nursery_ops.clock import local_today
 from nursery_ops.contracts.forms import STATUS_LABELS
@@ -20,6 +19,7 @@ from nursery_ops.growth import rules as growth_rules
 from nursery_ops.growth.chart import build_chart
 from nursery_ops.growth.service import growth_lines
 from nursery_ops.growth.who import Indicator
+from nursery_ops.pagecache import kept_page
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
 

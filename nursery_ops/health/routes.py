@@ -7,7 +7,6 @@ The exam URLs stay where the child record links to them (`/children/{id}/exams/.
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops import audit
 from nursery_ops.auth.access import DbSession, HealthStaff
 from nursery_ops.children.access import open_health_record, visible_child
@@ -27,6 +26,7 @@ from nursery_ops.illness.service import health_day
 from nursery_ops.incidents.forms import CATEGORY_LABELS
 from nursery_ops.incidents.service import open_incidents
 from nursery_ops.medication.service import doses_due_joined
+from nursery_ops.pagecache import kept_page
 from nursery_ops.policy import load_policy
 from nursery_ops.templating import render
 

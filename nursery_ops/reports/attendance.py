@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance, TemporaryBooking
 from nursery_ops.attendance.rules import is_expected
 from nursery_ops.auth.access import DbSession, Director
@@ -24,6 +23,7 @@ from nursery_ops.dailylog.rules import at_local_time
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.i18n import N_
 from nursery_ops.labels import ABSENCE_REASON_LABELS, CARE_TYPE_LABELS
+from nursery_ops.pagecache import kept_page
 from nursery_ops.policy import Policy, load_policy
 from nursery_ops.reports.chart import BarChart, bar_chart
 from nursery_ops.reports.period import Month, chosen_month

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
-from nursery_ops.pagecache import kept_page
 from nursery_ops.auth.access import DbSession, Director, RoomStaff
 from nursery_ops.auth.models import Role
 from nursery_ops.clock import local_today
 from nursery_ops.forms import FormModel, parse_form
 from nursery_ops.labels import ROOM_TYPE_LABELS
+from nursery_ops.pagecache import kept_page
 from nursery_ops.policy import load_policy
 from nursery_ops.rooms import service
 from nursery_ops.rooms.day import room_view
