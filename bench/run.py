@@ -684,7 +684,7 @@ def budgets(report: dict, profile: Profile) -> list[Budget]:
         counts = [data[name]["statements"] for data in statements.values() if name in data]
         if name in ("log_entry", "check_in"):
             # Writes have a latency budget, not a statement budget: shown, never failed here.
-            writes.append(f"{TITLES[name]} {max(counts)}" if counts else "")
+            writes += [f"{TITLES[name]} {max(counts)}"] if counts else []
         elif counts and max(counts) > 10:
             over.append(f"{TITLES[name]} {max(counts)}")
         if name in short and name in long and short[name]["statements"] != long[name]["statements"]:
@@ -693,7 +693,7 @@ def budgets(report: dict, profile: Profile) -> list[Budget]:
         growing.append(f"room view {rooms['room_view_small']['statements']} (5 children) → "
                        f"{rooms['room_view']['statements']} (20 children)")
     out.append(Budget("statements per page (built, not kept)", "≤ 10",
-                      "over: " + ("; ".join(over) if over else "none") + " (writes: " + "; ".join(filter(None, writes)) + ")",
+                      "over: " + ("; ".join(over) if over else "none") + " (writes: " + "; ".join(writes) + ")",
                       not over))
     out.append(Budget("statements constant in history and room size",
                       f"equal: {profile.history[0].label} vs {profile.history[1].label}; 5 vs 20 children",

@@ -12,8 +12,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from nursery_ops.auth.csrf import body_limit_bytes, verify_csrf
 from nursery_ops import pagecache
+from nursery_ops.auth.csrf import body_limit_bytes, verify_csrf
 from nursery_ops.db import build_engine
 from nursery_ops.errors import (
     CsrfFailed,

@@ -186,12 +186,7 @@ def on_every_answer(replay: Callable[[], None]) -> Iterator[None]:
 
 def versions_from_text(text: str | None) -> dict[str, int]:
     """"name=version,..." as auth.service.load_session reads it beside the sign-in."""
-    out = {}
-    for item in (text or "").split(","):
-        name, _, version = item.partition("=")
-        if version:
-            out[name] = int(version)
-    return out
+    return {name: int(version) for name, _, version in (item.partition("=") for item in (text or "").split(",")) if version}
 
 
 @dataclass(frozen=True)
@@ -237,9 +232,6 @@ class PageCache:
                 _key, dropped = self._pages.popitem(last=False)
                 self._bytes -= len(dropped.body)
 
-    def __len__(self) -> int:
-        return len(self._pages)
-
 
 # One page built at a time per worker: a tablet's tap (a write) shares the interpreter with one build
 # at most, instead of waiting behind every page being rebuilt after the last change.
@@ -275,21 +267,22 @@ def _build(request: Request, session: Session, key: tuple | None, build: Callabl
         # Requests for one page that came in while it was being built wait here: the first builds, the rest
         # are answered with what it kept.
         kept = _fresh(request.app.state.page_cache, key, session.info[VERSIONS_KEY]) if key is not None else None
-        if kept is not None:
-            for replay in kept.replays:
-                replay()
-            return kept.response()
-        response = build()
-        reads = _reads.get()
-        if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
-            versions = session.info[VERSIONS_KEY]
-            headers = tuple((name, value) for name, value in response.headers.items()
-                            if name not in ("content-length", "set-cookie"))
-            request.app.state.page_cache.put(key, KeptPage(
-                tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
-                bytes(response.body), headers, tuple(reads.replays),
-            ))
-    return response
+        if kept is None:
+            response = build()
+            reads = _reads.get()
+            if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
+                versions = session.info[VERSIONS_KEY]
+                headers = tuple((name, value) for name, value in response.headers.items()
+                                if name not in ("content-length", "set-cookie"))
+                request.app.state.page_cache.put(key, KeptPage(
+                    tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
+                    bytes(response.body), headers, tuple(reads.replays),
+                ))
+            return response
+    # The audited reads of a page kept meanwhile are written after the turn: no build waits on them.
+    for replay in kept.replays:
+        replay()
+    return kept.response()
 
 
 def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Response]]:

@@ -13,9 +13,9 @@ from sqlalchemy import String, and_, bindparam, cast, delete, func, update
 from sqlmodel import Session, select
 
 from nursery_ops import audit
-from nursery_ops.pagecache import VERSIONS_KEY, TableVersion, versions_from_text
 from nursery_ops.auth.models import LoginFailure, LoginSession, Person, PersonRole, Role, STAFF_ROLES, TotpCredential
 from nursery_ops.clock import utcnow
+from nursery_ops.pagecache import VERSIONS_KEY, TableVersion, versions_from_text
 from nursery_ops.policy import OVERRIDES_SEPARATOR, PolicyOverride, overrides_from_text, remember_policy
 from nursery_ops.rooms.models import RoomCaregiver
 from nursery_ops.settings import Settings
