@@ -159,7 +159,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError("the database is not migrated: run `python -m nursery_ops migrate` first")
     fewer_malloc_arenas()
     uvicorn.run(
-        "nursery_ops.app:create_app",
+        "nursery_ops.app:served_app",
         factory=True,
         host=args.host,
         port=args.port,

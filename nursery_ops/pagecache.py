@@ -4,15 +4,18 @@ Every commit that writes a table stamps it with a new random version (`table_ver
 same transaction, from an engine event: ORM flushes, Core statements, the command line and the
 migrations alike). During a page view, every statement's tables are noted. A page route declared
 with `kept_page` keeps its response under a key — the sign-in and who acts on its tablet, the
-address, htmx's target, the language, the CSRF cookie and the minute — together with the versions of the tables it read. The
-next request with that key gets the kept response while each of those tables still has the same
-version: the sign-in's one statement (which reads the versions too) instead of the page's ten.
+address, htmx's target, the language and the CSRF cookie — together with the minute it was built in and
+the versions of the tables it read. The next request with that key in that minute gets the kept
+response while each of those tables still has the same version: the sign-in's one statement (which
+reads the versions too) instead of the page's ten.
 
 Why a kept page is never out of date:
 - the versions and the page's rows are read in one read transaction (SQLite's snapshot); on
   PostgreSQL the versions are read first, so a page is never older than the versions it is kept under;
-- the minute is in the key: a page that counts minutes (a nap, a bottle) or changes at a time of
-  day (an absence cut-off, the midday check) is built anew each minute;
+- a page is kept for the minute it was built in: one that counts minutes (a nap, a bottle) or changes
+  at a time of day (an absence cut-off, the midday check) is built anew each minute. While that
+  build runs, the page of the minute before is answered to the others asking for it, when nothing it
+  read has changed since: it differs only by the clock, by less than the build takes;
 - a page whose view wrote anything, ran a statement whose tables cannot be known (plain SQL text)
   or carries a one-time form token (a double-tap guard) is never kept;
 - versions are random, not counters: a restored backup brings back its own versions with its rows.
@@ -32,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from fastapi import Request
@@ -191,12 +195,14 @@ def versions_from_text(text: str | None) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class KeptPage:
+    minute: datetime  # when it was built, to the minute (UTC)
     versions: tuple[tuple[str, int | None], ...]
     body: bytes
     headers: tuple[tuple[str, str], ...]
     replays: tuple[Callable[[], None], ...]
 
-    def fresh(self, versions: dict[str, int]) -> bool:
+    def unchanged(self, versions: dict[str, int]) -> bool:
+        """No table it read has been written since it was built."""
         return all(versions.get(name) == version for name, version in self.versions)
 
     def response(self) -> Response:
@@ -234,54 +240,62 @@ class PageCache:
 
 
 # One page built at a time per worker: a tablet's tap (a write) shares the interpreter with one build
-# at most, instead of waiting behind every page being rebuilt after the last change.
+# at most, instead of with every page being rebuilt after the last change.
 _building = threading.Lock()
+_rebuilding: set[tuple] = set()  # keys whose page of a minute before is being built anew
 
 
-def _key_and_kept(request: Request, session: Session) -> tuple[tuple | None, KeptPage | None]:
-    """The request's key (None: never kept) and its kept page if still fresh. No statement: the versions
-    came with the sign-in."""
-    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+def _key(request: Request, session: Session) -> tuple | None:
+    """The request's key, or None: never kept. No statement: the versions came with the sign-in."""
     me = getattr(request.state, "me", None)
     csrf_cookie = request.cookies.get(csrf.COOKIE)
-    versions = session.info.get(VERSIONS_KEY)
-    if cache is None or _reads.get() is None or me is None or not csrf_cookie or versions is None:
-        return None, None
-    key = (
+    if (getattr(request.app.state, "page_cache", None) is None or _reads.get() is None or me is None
+            or not csrf_cookie or session.info.get(VERSIONS_KEY) is None):
+        return None
+    return (
         # The sign-in and who acts on its tablet (rooms.tablet: a PIN switches them within one sign-in).
         me.session_token_hash, me.login.acting_person_id if me.login else None,
         request.url.path, request.url.query, is_htmx(request), request.headers.get("hx-target"),
-        translator_for(request).locale, csrf_cookie, utcnow().replace(second=0, microsecond=0),
+        translator_for(request).locale, csrf_cookie,
     )
-    return key, _fresh(cache, key, versions)
 
 
-def _fresh(cache: "PageCache", key: tuple, versions: dict[str, int]) -> KeptPage | None:
-    kept = cache.get(key)
-    return kept if kept is not None and kept.fresh(versions) else None
+def _unchanged(request: Request, session: Session, key: tuple) -> KeptPage | None:
+    """The kept page of `key` if no table it read has changed since (of this minute or one before)."""
+    kept = request.app.state.page_cache.get(key)
+    return kept if kept is not None and kept.unchanged(session.info[VERSIONS_KEY]) else None
 
 
-def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response]) -> Response:
-    """Build the page (in a worker thread) and keep it when it only read versioned tables."""
+def _this_minute() -> datetime:
+    return utcnow().replace(second=0, microsecond=0)
+
+
+def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response]) -> Response | KeptPage:
+    """Build the page (in a worker thread) and keep it when it only read versioned tables; or the page
+    kept while this request waited for its turn."""
     with _building:
-        # Requests for one page that came in while it was being built wait here: the first builds, the rest
-        # are answered with what it kept.
-        kept = _fresh(request.app.state.page_cache, key, session.info[VERSIONS_KEY]) if key is not None else None
-        if kept is None:
-            response = build()
-            reads = _reads.get()
-            if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
-                versions = session.info[VERSIONS_KEY]
-                headers = tuple((name, value) for name, value in response.headers.items()
-                                if name not in ("content-length", "set-cookie"))
-                request.app.state.page_cache.put(key, KeptPage(
-                    tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
-                    bytes(response.body), headers, tuple(reads.replays),
-                ))
-            return response
-    # The audited reads of a page kept meanwhile are written after the turn: no build waits on them.
+        # Requests for one page that came in while it was being built waited here: the first built it,
+        # the rest are answered with what it kept.
+        kept = _unchanged(request, session, key) if key is not None else None
+        if kept is not None and kept.minute == _this_minute():
+            return kept
+        minute = _this_minute()
+        response = build()
+        reads = _reads.get()
+        if key is not None and reads.keepable and response.status_code == 200 and ONE_TIME_FORM not in response.body:
+            versions = session.info[VERSIONS_KEY]
+            headers = tuple((name, value) for name, value in response.headers.items()
+                            if name not in ("content-length", "set-cookie"))
+            request.app.state.page_cache.put(key, KeptPage(
+                minute, tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
+                bytes(response.body), headers, tuple(reads.replays),
+            ))
+        return response
+
+
+async def _answer_kept(kept: KeptPage) -> Response:
     for replay in kept.replays:
-        replay()
+        await run_in_threadpool(replay)
     return kept.response()
 
 
@@ -297,11 +311,21 @@ def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Respons
     @functools.wraps(route)
     async def page(*args, **kwargs) -> Response:
         request, session = kwargs["request"], kwargs["session"]
-        key, kept = _key_and_kept(request, session)
-        if kept is not None:
-            for replay in kept.replays:
-                await run_in_threadpool(replay)
-            return kept.response()
-        return await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs))
+        key = _key(request, session)
+        if key is None:
+            return await run_in_threadpool(_build, request, session, None, lambda: route(*args, **kwargs))
+        kept = _unchanged(request, session, key)
+        if kept is not None and (kept.minute == _this_minute() or key in _rebuilding):
+            return await _answer_kept(kept)
+        rebuilding = kept is not None  # only the minute changed: others get this one meanwhile
+        if rebuilding:
+            _rebuilding.add(key)
+        try:
+            answer = await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs))
+        finally:
+            if rebuilding:
+                _rebuilding.discard(key)
+        # The audited reads of a page kept meanwhile are written after the turn: no build waits on them.
+        return await _answer_kept(answer) if isinstance(answer, KeptPage) else answer
 
     return page

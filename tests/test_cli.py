@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
@@ -180,7 +181,7 @@ def test_serve_passes_host_port_and_workers(migrated, monkeypatch):
     monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: calls.append((app, kwargs)))
     assert run(["serve", "--host", "0.0.0.0", "--port", "8123", "--workers", "3"]) == 0
     app, kwargs = calls[0]
-    assert app == "nursery_ops.app:create_app"
+    assert app == "nursery_ops.app:served_app"
     assert kwargs["factory"] is True
     assert (kwargs["host"], kwargs["port"], kwargs["workers"]) == ("0.0.0.0", 8123, 3)
 
@@ -287,3 +288,15 @@ def test_createuser_asks_for_what_is_missing_at_a_terminal(migrated, monkeypatch
     monkeypatch.setattr(sys, "stdin", Terminal())
     assert cli.main(["createuser"]) == 0, capsys.readouterr().err
     assert [(p.username, p.full_name) for p in people(migrated)] == [("qian", "钱老师")]
+
+
+def test_the_served_app_leaves_what_start_up_loaded_out_of_the_collectors_passes(monkeypatch):
+    import gc
+
+    from nursery_ops.app import served_app
+
+    monkeypatch.setattr("nursery_ops.app.create_app", lambda: FastAPI())
+    try:
+        assert isinstance(served_app(), FastAPI) and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -212,7 +212,8 @@ def test_a_signed_out_session_is_refused_though_its_page_was_kept(director_page,
 
 def _one_page_app(engine, body: str, *, write: bool = False, status: int = 200, seconds: float = 0
                   ) -> tuple[TestClient, list]:
-    """A bare app with one kept page that counts its builds (the real app's sign-in is not needed here)."""
+    """A bare app with one kept page that counts its builds (the real app's sign-in is not needed here).
+    `{build}` in `body` is the build's number."""
     from nursery_ops.auth.access import DbSession
 
     app = FastAPI()
@@ -231,11 +232,12 @@ def _one_page_app(engine, body: str, *, write: bool = False, status: int = 200, 
     @pagecache.kept_page
     def page(request: Request, session: DbSession):
         builds.append(1)
+        number = len(builds)
         time.sleep(seconds)
         session.exec(select(Child)).all()
         if write:
             session.exec(update(Child).values(allergies=""))
-        return HTMLResponse(body, status_code=status)
+        return HTMLResponse(body.format(build=number), status_code=status)
 
     client = TestClient(app)
     client.cookies.set(csrf.COOKIE, "cookie")
@@ -255,19 +257,52 @@ def test_only_a_plain_read_with_a_200_is_kept(engine, world, body, write, status
     assert len(builds) == (1 if kept else 2)
 
 
-def test_requests_that_come_in_while_a_page_is_built_get_what_it_kept(engine, world):
-    first, builds = _one_page_app(engine, "<p>plain</p>", seconds=0.5)
-    second = TestClient(first.app)
-    second.cookies.set(csrf.COOKIE, "cookie")
-    answers = []
-    threads = [threading.Thread(target=lambda client=client: answers.append(client.get("/page").text))
-               for client in (first, second)]
+def _two_at_once(client: TestClient, gap: float = 0.1) -> list[tuple[str, float]]:
+    """Two requests for the page, the second `gap` s after the first (one event loop, as in a worker):
+    each answer's text and seconds taken, in the order they were sent."""
+    answers: list = [None, None]
+
+    def ask(index: int) -> None:
+        started = time.perf_counter()
+        text = client.get("/page").text
+        answers[index] = (text, time.perf_counter() - started)
+
+    threads = [threading.Thread(target=ask, args=(index,)) for index in (0, 1)]
     for thread in threads:
         thread.start()
-        time.sleep(0.1)
+        time.sleep(gap)
     for thread in threads:
         thread.join()
-    assert answers == ["<p>plain</p>"] * 2 and len(builds) == 1
+    return answers
+
+
+def test_requests_that_come_in_while_a_page_is_built_get_what_it_kept(engine, world):
+    client, builds = _one_page_app(engine, "<p>{build}</p>", seconds=0.5)
+    with client:
+        answers = _two_at_once(client)
+    assert [text for text, _ in answers] == ["<p>1</p>"] * 2 and len(builds) == 1
+
+
+def test_while_the_page_is_built_in_a_new_minute_the_one_of_the_minute_before_is_answered(engine, world, morning_clock):
+    client, builds = _one_page_app(engine, "<p>{build}</p>", seconds=0.5)
+    with client:
+        client.get("/page")
+        morning_clock.shift(timedelta(minutes=1))
+        (built, _), (meanwhile, waited) = _two_at_once(client)
+        assert built == "<p>2</p>" and meanwhile == "<p>1</p>" and waited < 0.3
+        assert client.get("/page").text == "<p>2</p>" and len(builds) == 2
+
+
+def test_after_a_change_requests_wait_for_the_new_page(engine, world, morning_clock):
+    client, builds = _one_page_app(engine, "<p>{build}</p>", seconds=0.5)
+    with client:
+        client.get("/page")
+        morning_clock.shift(timedelta(minutes=1))
+        with Session(engine) as session:
+            session.exec(update(Child).values(allergies="花生"))
+            session.commit()
+        answers = _two_at_once(client)
+    assert [text for text, _ in answers] == ["<p>2</p>"] * 2 and len(builds) == 2
 
 
 def test_a_browser_without_its_csrf_cookie_gets_a_fresh_page(engine, world):
@@ -280,7 +315,7 @@ def test_a_browser_without_its_csrf_cookie_gets_a_fresh_page(engine, world):
 
 def test_the_cache_drops_the_least_recently_used_past_its_size():
     cache = pagecache.PageCache(max_bytes=100)
-    page = lambda size: pagecache.KeptPage((), b"x" * size, (), ())  # noqa: E731
+    page = lambda size: pagecache.KeptPage(utcnow(), (), b"x" * size, (), ())  # noqa: E731
     cache.put("a", page(20))
     cache.put("b", page(20))
     cache.get("a")
