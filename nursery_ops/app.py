@@ -232,6 +232,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_pages(app)
     # Inside the headers middleware, so the 413 page BodyLimit leads to carries the headers too.
     app.add_middleware(BodyLimit)
+    app.add_middleware(pagecache.NewKeyAfterChanges)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in (

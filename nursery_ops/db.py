@@ -145,51 +145,99 @@ def open_session(engine: Engine, *, write: bool) -> Session:
 
 
 _write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+WRITE_TURN = "nursery_write_turn"  # session.info: the request's WriteTurn (auth.access.get_session)
+
+
+class WriteTurn:
+    """A request's turn to write to a SQLite file (write_turn): its event loop's lock and the file's.
+
+    It ends when the request ends, or as soon as its changes are committed (`end_writes`): a tablet's
+    tap then holds the turn while it writes, not while its answer is rendered too.
+    """
+
+    def __init__(self, engine: Engine, loop: asyncio.AbstractEventLoop, lock: asyncio.Lock):
+        self.engine, self.loop, self.lock = engine, loop, lock
+        self.descriptor: int | None = None
+        self.ended = False
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self.descriptor is not None:
+            os.close(self.descriptor)  # and with it the file's lock
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a sync route's worker thread
+            on_loop = False
+        if on_loop:
+            self.lock.release()
+        else:
+            self.loop.call_soon_threadsafe(self.lock.release)
 
 
 @asynccontextmanager
-async def write_turn(engine: Engine, write: bool) -> AsyncIterator[None]:
+async def write_turn(engine: Engine, write: bool) -> AsyncIterator[WriteTurn | None]:
     """Hold a request that may write until no other one of this event loop writes to SQLite.
 
     The wait is awaited, so the loop goes on serving the writer ahead. The short write
     transactions of their own that page views open (audit reads in sync routes, the session's
     last-seen times after the read, auth.access) run in worker threads and never wait for the
     loop, so they need no turn (an `async def` page view must not open one on the loop). The workers
-    (processes) on the same file then take turns on a lock file (`_file_turn`); PostgreSQL locks rows, not
-    the file.
+    (processes) on the same file then take turns on a lock file (`_take_file_turn`); PostgreSQL locks
+    rows, not the file: no turn (None).
     """
     if not write or engine.dialect.name != "sqlite":
-        yield
+        yield None
         return
     loop = asyncio.get_running_loop()
-    turn = _write_turns.get(loop)
-    if turn is None:
-        turn = _write_turns[loop] = asyncio.Lock()
-    async with turn, _file_turn(engine.url.database):
-        yield
+    lock = _write_turns.get(loop)
+    if lock is None:
+        lock = _write_turns[loop] = asyncio.Lock()
+    await lock.acquire()
+    turn = WriteTurn(engine, loop, lock)
+    try:
+        turn.descriptor = await _take_file_turn(engine.url.database)
+        yield turn
+    finally:
+        turn.end()
 
 
-@asynccontextmanager
-async def _file_turn(database: str | None) -> AsyncIterator[None]:
-    """The turn among the workers (processes) on one SQLite file: an exclusive lock on `<file>.write-lock`.
+async def _take_file_turn(database: str | None) -> int | None:
+    """The turn among the workers (processes) on one SQLite file: an exclusive lock on `<file>.write-lock`,
+    held until the descriptor returned is closed (None: no file to lock).
 
     SQLite's own busy wait sleeps in steps of up to 100 ms, so a writer of another worker could sleep on
     long after the lock was free; this lock is tried each millisecond on the loop instead.
     """
     if fcntl is None or not database or database == ":memory:":
-        yield
-        return
+        return None
     descriptor = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         while True:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return descriptor
             except BlockingIOError:
                 await asyncio.sleep(0.001)
-        yield
-    finally:
-        os.close(descriptor)  # and with it the lock
+    except BaseException:  # cancelled while waiting: the client went away
+        os.close(descriptor)
+        raise
+
+
+def end_writes(session: Session) -> None:
+    """The request's changes are committed: it reads on in read transactions, and the next writer takes
+    its turn now (rooms.day.after_action, before the tablet's answer is rendered).
+
+    Nothing happens while changes are still to be committed, nor on PostgreSQL (no turn).
+    """
+    turn = session.info.get(WRITE_TURN)
+    if turn is None or turn.ended or session.new or session.dirty or session.deleted:
+        return
+    if session.in_transaction():
+        session.commit()  # what was read since the commit, in a write transaction: nothing to write
+    session.bind = turn.engine
+    turn.end()
 
 
 @contextmanager

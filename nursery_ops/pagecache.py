@@ -4,21 +4,28 @@ Every commit that writes a table stamps it with a new random version (`table_ver
 same transaction, from an engine event: ORM flushes, Core statements, the command line and the
 migrations alike). During a page view, every statement's tables are noted. A page route declared
 with `kept_page` keeps its response under a key — the sign-in and who acts on its tablet, the
-address, htmx's target, the language and the CSRF cookie — together with the minute it was built in and
-the versions of the tables it read. The next request with that key in that minute gets the kept
-response while each of those tables still has the same version: the sign-in's one statement (which
-reads the versions too) instead of the page's ten.
+address, htmx's target, the language, the CSRF cookie and the browser's last-change cookie — together
+with the minute it was built in and the versions of the tables it read. The next request with that
+key in that minute gets the kept response while each of those tables still has the same version: the
+sign-in's one statement (which reads the versions too) instead of the page's ten.
 
-Why a kept page is never out of date:
+How far behind a kept page can be:
+- never behind its own browser's changes: every answer to a POST carries a new last-change cookie
+  (WROTE_COOKIE), so the pages that browser asks for next are built after its change;
+- behind someone else's change by at most FRESH_FOR_S (a second) after the page's build: under a
+  stream of changes (every tablet logging at 8:30) each page is built about once a second per key,
+  not once per change, and a tablet's tap does not wait behind pages rebuilt for every other tap;
+- while a page is being built anew, whoever else asks for it with its key gets the one before, if
+  that one is under REBUILT_BEHIND_S old or differs only by the clock: nobody queues behind a build;
+- a page is kept for the minute it was built in: one that counts minutes (a nap, a bottle) or changes
+  at a time of day (an absence cut-off, the midday check) is built anew each minute;
 - the versions and the page's rows are read in one read transaction (SQLite's snapshot); on
   PostgreSQL the versions are read first, so a page is never older than the versions it is kept under;
-- a page is kept for the minute it was built in: one that counts minutes (a nap, a bottle) or changes
-  at a time of day (an absence cut-off, the midday check) is built anew each minute. While that
-  build runs, the page of the minute before is answered to the others asking for it, when nothing it
-  read has changed since: it differs only by the clock, by less than the build takes;
 - a page whose view wrote anything, ran a statement whose tables cannot be known (plain SQL text)
   or carries a one-time form token (a double-tap guard) is never kept;
 - versions are random, not counters: a restored backup brings back its own versions with its rows.
+
+The sign-in and the access rules are checked on every request, before any kept page.
 
 Sign-ins (`login_session`, last seen) and the audit log (audited reads) are written by page views
 themselves and carry no version: a page that reads them is never kept, but for the sign-in check
@@ -30,6 +37,7 @@ import functools
 import inspect
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +48,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import BigInteger, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -50,6 +59,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from nursery_ops.auth import csrf
 from nursery_ops.clock import utcnow
+from nursery_ops.settings import get_settings
 from nursery_ops.templating import is_htmx, translator_for
 
 # Written by page views themselves: sign-ins (last seen) and the audit log (audited reads). Never stamped,
@@ -64,6 +74,13 @@ _WRITTEN = "nursery_written_tables"  # connection.info: the tables this transact
 _NOT_DATA = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA", "SET ", "SHOW ", "CREATE", "ALTER", "DROP")
 _READS = ("SELECT", "WITH", "VALUES", "EXPLAIN")
 ONE_TIME_FORM = b'name="form_token"'
+# A kept page whose tables changed since is answered to its key for this long after it was built: under a
+# stream of changes each page is built about once a second, not once per change. Never to a browser
+# that sent a change since: WROTE_COOKIE is part of the key.
+FRESH_FOR_S = 1.0
+REBUILT_BEHIND_S = 10.0  # while a page is built anew, the one before is answered to its key up to this old
+WROTE_COOKIE = "nursery_wrote"
+_SENDS_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class TableVersion(SQLModel, table=True):
@@ -196,6 +213,7 @@ def versions_from_text(text: str | None) -> dict[str, int]:
 @dataclass(frozen=True)
 class KeptPage:
     minute: datetime  # when it was built, to the minute (UTC)
+    read_at: float  # time.monotonic() when its request read the sign-in, with the versions (its rows' age)
     versions: tuple[tuple[str, int | None], ...]
     body: bytes
     headers: tuple[tuple[str, str], ...]
@@ -204,6 +222,14 @@ class KeptPage:
     def unchanged(self, versions: dict[str, int]) -> bool:
         """No table it read has been written since it was built."""
         return all(versions.get(name) == version for name, version in self.versions)
+
+    def answers(self, versions: dict[str, int], rebuilding: bool = False) -> bool:
+        """Whether it is answered: in its minute, while nothing it read has changed or for FRESH_FOR_S after
+        its build; while it is being built anew, unless it is over REBUILT_BEHIND_S out of date."""
+        age = time.monotonic() - self.read_at
+        if rebuilding:
+            return age < REBUILT_BEHIND_S or self.unchanged(versions)
+        return self.minute == _this_minute() and (age < FRESH_FOR_S or self.unchanged(versions))
 
     def response(self) -> Response:
         return Response(self.body, headers=dict(self.headers))
@@ -239,6 +265,30 @@ class PageCache:
                 self._bytes -= len(dropped.body)
 
 
+class NewKeyAfterChanges:
+    """Every answer to a request that may change something carries a new WROTE_COOKIE: as part of the
+    kept pages' key, it makes the next pages of that browser be built after its change (plain ASGI, as
+    app.SecurityHeaders)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in _SENDS_CHANGES:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                secure = "; Secure" if get_settings().cookie_secure else ""
+                MutableHeaders(scope=message).append(
+                    "set-cookie", f"{WROTE_COOKIE}={secrets.token_hex(8)}; HttpOnly; Path=/; SameSite=lax{secure}"
+                )
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
 # One page built at a time per worker: a tablet's tap (a write) shares the interpreter with one build
 # at most, instead of with every page being rebuilt after the last change.
 _building = threading.Lock()
@@ -256,28 +306,23 @@ def _key(request: Request, session: Session) -> tuple | None:
         # The sign-in and who acts on its tablet (rooms.tablet: a PIN switches them within one sign-in).
         me.session_token_hash, me.login.acting_person_id if me.login else None,
         request.url.path, request.url.query, is_htmx(request), request.headers.get("hx-target"),
-        translator_for(request).locale, csrf_cookie,
+        translator_for(request).locale, csrf_cookie, request.cookies.get(WROTE_COOKIE),
     )
-
-
-def _unchanged(request: Request, session: Session, key: tuple) -> KeptPage | None:
-    """The kept page of `key` if no table it read has changed since (of this minute or one before)."""
-    kept = request.app.state.page_cache.get(key)
-    return kept if kept is not None and kept.unchanged(session.info[VERSIONS_KEY]) else None
 
 
 def _this_minute() -> datetime:
     return utcnow().replace(second=0, microsecond=0)
 
 
-def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response]) -> Response | KeptPage:
+def _build(request: Request, session: Session, key: tuple | None, build: Callable[[], Response], read_at: float
+           ) -> Response | KeptPage:
     """Build the page (in a worker thread) and keep it when it only read versioned tables; or the page
     kept while this request waited for its turn."""
     with _building:
         # Requests for one page that came in while it was being built waited here: the first built it,
         # the rest are answered with what it kept.
-        kept = _unchanged(request, session, key) if key is not None else None
-        if kept is not None and kept.minute == _this_minute():
+        kept = request.app.state.page_cache.get(key) if key is not None else None
+        if kept is not None and kept.answers(session.info[VERSIONS_KEY]):
             return kept
         minute = _this_minute()
         response = build()
@@ -287,7 +332,7 @@ def _build(request: Request, session: Session, key: tuple | None, build: Callabl
             headers = tuple((name, value) for name, value in response.headers.items()
                             if name not in ("content-length", "set-cookie"))
             request.app.state.page_cache.put(key, KeptPage(
-                minute, tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
+                minute, read_at, tuple((name, versions.get(name)) for name in sorted(reads.tables | {UNKNOWN})),
                 bytes(response.body), headers, tuple(reads.replays),
             ))
         return response
@@ -311,17 +356,18 @@ def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Respons
     @functools.wraps(route)
     async def page(*args, **kwargs) -> Response:
         request, session = kwargs["request"], kwargs["session"]
+        read_at = time.monotonic()  # the sign-in, read just before, began the page's read transaction
         key = _key(request, session)
         if key is None:
-            return await run_in_threadpool(_build, request, session, None, lambda: route(*args, **kwargs))
-        kept = _unchanged(request, session, key)
-        if kept is not None and (kept.minute == _this_minute() or key in _rebuilding):
+            return await run_in_threadpool(_build, request, session, None, lambda: route(*args, **kwargs), read_at)
+        kept = request.app.state.page_cache.get(key)
+        if kept is not None and kept.answers(session.info[VERSIONS_KEY], rebuilding=key in _rebuilding):
             return await _answer_kept(kept)
-        rebuilding = kept is not None  # only the minute changed: others get this one meanwhile
+        rebuilding = kept is not None  # whoever else asks meanwhile gets the page before
         if rebuilding:
             _rebuilding.add(key)
         try:
-            answer = await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs))
+            answer = await run_in_threadpool(_build, request, session, key, lambda: route(*args, **kwargs), read_at)
         finally:
             if rebuilding:
                 _rebuilding.discard(key)

@@ -113,7 +113,9 @@ def director_page(client_for, world):
     return client_for(world.director)
 
 
-def test_a_kept_page_is_answered_with_one_statement_until_what_it_read_changes(director_page, engine, world, queries):
+def test_a_kept_page_is_answered_with_one_statement_until_what_it_read_changes(
+        director_page, engine, world, queries, monkeypatch):
+    monkeypatch.setattr(pagecache, "FRESH_FOR_S", 0)
     first = director_page.get(f"/children/{world.child_x.id}")
     assert first.status_code == 200 and "王小明" in first.text
     with queries:
@@ -130,7 +132,8 @@ def test_a_kept_page_is_answered_with_one_statement_until_what_it_read_changes(d
     assert "王小亮" in changed.text and "王小明" not in changed.text
 
 
-def test_a_write_to_a_table_the_page_never_read_keeps_it(director_page, engine, world, queries):
+def test_a_write_to_a_table_the_page_never_read_keeps_it(director_page, engine, world, queries, monkeypatch):
+    monkeypatch.setattr(pagecache, "FRESH_FOR_S", 0)
     director_page.get(f"/children/{world.child_x.id}")
     with Session(engine) as session:
         session.add(LogEntry(child_id=world.child_y.id, room_id=world.room_b.id, on_date=utcnow().date(),
@@ -293,16 +296,73 @@ def test_while_the_page_is_built_in_a_new_minute_the_one_of_the_minute_before_is
         assert client.get("/page").text == "<p>2</p>" and len(builds) == 2
 
 
-def test_after_a_change_requests_wait_for_the_new_page(engine, world, morning_clock):
+def _change_a_child(engine, allergies: str = "花生") -> None:
+    """A change someone else makes (another browser, another worker, the command line)."""
+    with Session(engine) as session:
+        session.exec(update(Child).values(allergies=allergies))
+        session.commit()
+
+
+@pytest.mark.parametrize("wait, answer, builds", [
+    (0.0, "<p>1</p>", 1),  # within FRESH_FOR_S of its build: the page kept
+    (0.25, "<p>2</p>", 2),  # past it: built anew
+])
+def test_a_page_changed_by_someone_else_is_answered_for_a_moment_after_its_build(
+        engine, world, monkeypatch, wait, answer, builds):
+    monkeypatch.setattr(pagecache, "FRESH_FOR_S", 0.2)
+    client, built = _one_page_app(engine, "<p>{build}</p>")
+    client.get("/page")
+    _change_a_child(engine)
+    time.sleep(wait)
+    assert client.get("/page").text == answer and len(built) == builds
+
+
+def test_while_a_changed_page_is_built_anew_the_one_before_is_answered(engine, world, monkeypatch):
+    monkeypatch.setattr(pagecache, "FRESH_FOR_S", 0)
     client, builds = _one_page_app(engine, "<p>{build}</p>", seconds=0.5)
     with client:
         client.get("/page")
-        morning_clock.shift(timedelta(minutes=1))
-        with Session(engine) as session:
-            session.exec(update(Child).values(allergies="花生"))
-            session.commit()
+        _change_a_child(engine)
+        (built, _), (meanwhile, waited) = _two_at_once(client)
+        assert built == "<p>2</p>" and meanwhile == "<p>1</p>" and waited < 0.3
+        assert client.get("/page").text == "<p>2</p>" and len(builds) == 2
+
+
+def test_a_page_long_out_of_date_is_not_answered_while_it_is_built_anew(engine, world, monkeypatch):
+    monkeypatch.setattr(pagecache, "FRESH_FOR_S", 0)
+    monkeypatch.setattr(pagecache, "REBUILT_BEHIND_S", 0)
+    client, builds = _one_page_app(engine, "<p>{build}</p>", seconds=0.5)
+    with client:
+        client.get("/page")
+        _change_a_child(engine)
         answers = _two_at_once(client)
     assert [text for text, _ in answers] == ["<p>2</p>"] * 2 and len(builds) == 2
+
+
+def test_a_browser_that_sent_a_change_is_answered_pages_built_after_it(client_for, world, session):
+    from tests.dailylog.test_routes import arrive
+
+    arrive(session, world.room_a, world.child_x)
+    session.commit()
+    tablet, director = client_for(world.caregiver_a), client_for(world.director)
+    room = f"/rooms/{world.room_a.id}"
+    assert "Milk time" not in tablet.get(room).text and "Milk time" not in director.get(room).text
+    assert pagecache.WROTE_COOKIE not in tablet.http.cookies
+
+    saved = tablet.post(f"{room}/children/{world.child_x.id}/log/note", {"text": "Milk time"})
+    assert saved.status_code == 303
+    cookie = saved.headers["set-cookie"]
+    assert cookie.startswith(f"{pagecache.WROTE_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Milk time" in tablet.get(room).text
+    # Someone else's page kept a moment ago is answered for FRESH_FOR_S after its build.
+    assert "Milk time" not in director.get(room).text
+
+
+def test_only_a_request_that_may_change_something_renews_the_cookie(client_for, world):
+    director = client_for(world.director)
+    assert "set-cookie" not in director.get("/director").headers
+    refused = director.post("/rooms/999999/children/1/log/note", {"text": "x"})
+    assert refused.headers["set-cookie"].startswith(f"{pagecache.WROTE_COOKIE}=")
 
 
 def test_a_browser_without_its_csrf_cookie_gets_a_fresh_page(engine, world):
@@ -315,7 +375,7 @@ def test_a_browser_without_its_csrf_cookie_gets_a_fresh_page(engine, world):
 
 def test_the_cache_drops_the_least_recently_used_past_its_size():
     cache = pagecache.PageCache(max_bytes=100)
-    page = lambda size: pagecache.KeptPage(utcnow(), (), b"x" * size, (), ())  # noqa: E731
+    page = lambda size: pagecache.KeptPage(utcnow(), time.monotonic(), (), b"x" * size, (), ())  # noqa: E731
     cache.put("a", page(20))
     cache.put("b", page(20))
     cache.get("a")

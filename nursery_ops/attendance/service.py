@@ -8,8 +8,9 @@ Decision); check-in BLOCKs raise `Blocked`, which a director may override with a
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import String, and_, cast, func
+from sqlalchemy import Date, String, and_, bindparam, cast, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -430,6 +431,17 @@ class ArrivalFacts:
 
 
 def arrival_facts(session: Session, room_id: int, child_id: int, on: date) -> ArrivalFacts:
+    attendance, absence_row, morning_check, certificate_awaited, present = session.exec(
+        _arrival_facts_statement(), params={"room_id": room_id, "child_id": child_id, "on": on}
+    ).one()
+    present_births = [date.fromisoformat(birth) for birth in present.split(",")] if present else []
+    return ArrivalFacts(attendance, absence_row, morning_check, bool(certificate_awaited), present_births)
+
+
+@cache
+def _arrival_facts_statement():
+    """arrival_facts' statement for `room_id`, `child_id` and the day `on`, built once (a check-in binds them)."""
+    room_id, child_id, on = bindparam("room_id"), bindparam("child_id"), bindparam("on", type_=Date)
     latest_check = (
         select(MorningCheck.id)
         .where(MorningCheck.child_id == child_id, MorningCheck.on_date == on)
@@ -455,16 +467,14 @@ def arrival_facts(session: Session, room_id: int, child_id: int, on: date) -> Ar
         .scalar_subquery()
     )
     arrival, absence, check = aliased(Attendance), aliased(Absence), aliased(MorningCheck)
-    attendance, absence_row, morning_check, certificate_awaited, present = session.exec(
+    return (
         select(arrival, absence, check, awaited, births)
         .select_from(Child)
         .outerjoin(arrival, and_(arrival.child_id == Child.id, arrival.on_date == on))
         .outerjoin(absence, and_(absence.child_id == Child.id, absence.on_date == on))
         .outerjoin(check, check.id == latest_check)
         .where(Child.id == child_id)
-    ).one()
-    present_births = [date.fromisoformat(birth) for birth in present.split(",")] if present else []
-    return ArrivalFacts(attendance, absence_row, morning_check, bool(certificate_awaited), present_births)
+    )
 
 
 def check_in_blocks(

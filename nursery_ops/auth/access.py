@@ -26,7 +26,7 @@ from nursery_ops import pagecache
 from nursery_ops.auth.models import STAFF_ROLES, LoginSession, Role
 from nursery_ops.auth.service import CurrentPerson, load_session
 from nursery_ops.clock import utcnow
-from nursery_ops.db import open_session, write_turn
+from nursery_ops.db import WRITE_TURN, open_session, write_turn
 from nursery_ops.errors import Forbidden, LoginRequired, TwoStepSetupDue
 from nursery_ops.settings import get_settings
 
@@ -38,8 +38,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """One database session per request; requests that may write open a write transaction (in turn, see db.write_turn)."""
     write = request.method in UNSAFE
     pagecache.begin_request(reading=not write)
-    async with write_turn(request.app.state.engine, write):
+    async with write_turn(request.app.state.engine, write) as turn:
         session = open_session(request.app.state.engine, write=write)
+        session.info[WRITE_TURN] = turn
         try:
             yield session
         finally:

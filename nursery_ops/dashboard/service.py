@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
+from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import String, case, cast, func, literal
@@ -27,14 +28,14 @@ from nursery_ops.children.rules import AgeBand, age_band, completed_months
 from nursery_ops.clock import local_date
 from nursery_ops.dailylog.rules import outdoor_warning
 from nursery_ops.dashboard.rules import AlertGroup, grouped
-from nursery_ops.dashboard.today import StaffToday, absences_of, children_today, rooms_today, staff_today
+from nursery_ops.dashboard.today import TODAY, StaffToday, absences_of, children_today, rooms_today, staff_today
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.enrolment.rules import AdmissionFacts, admission_checklist, admission_needs_attention
 from nursery_ops.enrolment.service import BandChangeAdvice, band_change_advice
 from nursery_ops.growth.models import Measurement
 from nursery_ops.growth.service import latest_measurement_id, with_warnings
 from nursery_ops.health.rules import DueKind
-from nursery_ops.health.models import ExamKind, HealthExam
+from nursery_ops.health.models import ExamKind, HealthExam, HearingResult
 from nursery_ops.health.service import EnrolledChild, exams_due_of
 from nursery_ops.illness.models import OutbreakAlert
 from nursery_ops.illness.outbreaks import open_outbreaks, rooms_with_open_alerts
@@ -284,7 +285,7 @@ class PlacesHeld:
     rows: list[tuple[Enrolment, Child]]  # by the child's name
     booked: set[int]  # enrolments with a temporary booking today (the room tiles' expected children)
     latest_measurements: dict[int, Measurement | None]  # by child (the growth flags)
-    exams: dict[int, list[HealthExam]]  # by child, not voided, oldest first (exams due, the entry exam)
+    exams: dict[int, list["_Exam"]]  # by child, not voided, oldest first (exams due, the entry exam)
     facts: dict[int, AdmissionFacts]  # by child (the admission checklist)
 
 
@@ -292,24 +293,15 @@ def places_held(session: Session, today: date) -> PlacesHeld:
     """The places held from today on with their children, by name: one statement.
 
     With each, whether it has a temporary booking today and the child's latest measurement, outer-joined;
-    the child's exams not voided, outer-joined (a row per exam, a few a year per child, as
-    health.service.enrolled_children reads them); and what the admission checklist reads of the child's
-    active guardians and trusted adults, aggregated per child (guardian_facts).
+    what the exam schedule reads of the child's exams not voided, outer-joined (a row per exam, a few a
+    year per child, as health.service.enrolled_children reads them); and what the admission checklist
+    reads of the child's active guardians and trusted adults, aggregated per child (guardian_facts).
     """
-    booked_today = booking_exists_on(today)
-    links, adults = guardian_facts()
-    found = session.exec(
-        select(Enrolment, Child, booked_today, Measurement, links, adults, HealthExam)
-        .join(Child, Child.id == Enrolment.child_id)
-        .outerjoin(Measurement, Measurement.id == latest_measurement_id(Child.id))
-        .outerjoin(HealthExam, (HealthExam.child_id == Child.id) & col(HealthExam.voided_at).is_(None))
-        .where(holds_place_from(today))
-        .order_by(Child.full_name, Child.id, Enrolment.id, HealthExam.exam_date, HealthExam.id)
-    ).all()
+    found = session.exec(_places_held_statement(), params={"today": today}).all()
     held = PlacesHeld([], set(), {}, {}, {})
     enrolment_ids: set[int] = set()
     exam_ids: set[int] = set()
-    for enrolment, child, is_booked, measurement, child_links, child_adults, exam in found:
+    for enrolment, child, is_booked, measurement, child_links, child_adults, *exam_columns in found:
         if enrolment.id not in enrolment_ids:
             enrolment_ids.add(enrolment.id)
             held.rows.append((enrolment, child))
@@ -319,12 +311,27 @@ def places_held(session: Session, today: date) -> PlacesHeld:
             held.latest_measurements[child.id] = measurement
             held.exams[child.id] = []
             held.facts[child.id] = AdmissionFacts(*_contacts_of(child_links, child_adults))
-        if exam is not None and exam.id not in exam_ids:
+        exam = _Exam(*exam_columns)
+        if exam.id is not None and exam.id not in exam_ids:
             exam_ids.add(exam.id)
             held.exams[child.id].append(exam)
             if exam.kind == ExamKind.entry:
                 held.facts[child.id].entry_exams.append(exam)
     return held
+
+
+@cache
+def _places_held_statement():
+    """places_held's statement for `today`, built once (a request only binds the day)."""
+    links, adults = guardian_facts()
+    return (
+        select(Enrolment, Child, booking_exists_on(TODAY), Measurement, links, adults, *_Exam.columns())
+        .join(Child, Child.id == Enrolment.child_id)
+        .outerjoin(Measurement, Measurement.id == latest_measurement_id(Child.id))
+        .outerjoin(HealthExam, (HealthExam.child_id == Child.id) & col(HealthExam.voided_at).is_(None))
+        .where(holds_place_from(TODAY))
+        .order_by(Child.full_name, Child.id, Enrolment.id, HealthExam.exam_date, HealthExam.id)
+    )
 
 
 def guardian_facts():
@@ -347,6 +354,24 @@ def guardian_facts():
         .scalar_subquery()
     )
     return links, adults
+
+
+class _Exam(NamedTuple):
+    """The part of a HealthExam row the exam schedule and the entry-exam check read (health.service.last_exams_of,
+    enrolment.rules.valid_entry_exam): read as columns, as a table row costs far more to make."""
+
+    id: int | None
+    kind: ExamKind | None
+    exam_date: date | None
+    passed: bool | None
+    haemoglobin_g_l: int | None
+    hearing: HearingResult | None
+    voided_at: datetime | None  # not voided: places_held reads no other
+
+    @staticmethod
+    def columns() -> tuple:
+        return (HealthExam.id, HealthExam.kind, HealthExam.exam_date, HealthExam.passed, HealthExam.haemoglobin_g_l,
+                HealthExam.hearing, HealthExam.voided_at)
 
 
 class _GuardianLink(NamedTuple):

@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Date, DateTime, String, func, literal, union, union_all
+from sqlalchemy import Date, DateTime, String, bindparam, func, literal, union, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -138,6 +139,9 @@ def rooms_today(
     ]
 
 
+TODAY = bindparam("today", type_=Date)  # the day a statement built once is bound to by each request
+
+
 def children_today(session: Session, today: date) -> list[ChildToday]:
     """The children who came in or are recorded absent today, by name: one statement (the tiles, and the
     unknown absences whose family is still to call).
@@ -145,11 +149,19 @@ def children_today(session: Session, today: date) -> list[ChildToday]:
     Each with whether it had its midday check, and its latest nap and sleep check of the day. An absence
     superseded by a late arrival is history only (attendance.service._supersede_absence).
     """
+    rows = session.exec(_children_today_statement(), params={"today": today}).all()
+    return [ChildToday(child, attendance, absence, bool(checked), last_nap, last_check)
+            for child, attendance, absence, checked, last_nap, last_check in rows]
+
+
+@cache
+def _children_today_statement():
+    """children_today's statement for `today`, built once (a request only binds the day)."""
     # Every table here is read by its on_date index, so past days cost nothing.
-    current_absence = (Absence.on_date == today) & col(Absence.superseded_at).is_(None)
+    current_absence = (Absence.on_date == TODAY) & col(Absence.superseded_at).is_(None)
     # A child has at most one arrival and one absence a day (their unique keys).
     in_today = union(
-        select(Attendance.child_id).where(Attendance.on_date == today),
+        select(Attendance.child_id).where(Attendance.on_date == TODAY),
         select(Absence.child_id).where(current_absence),
     ).subquery()
     # Today's naps and sleep checks, the latest of each kind per child first (the room view reads them in time order).
@@ -161,7 +173,7 @@ def children_today(session: Session, today: date) -> list[ChildToday]:
             ).label("rank"),
         )
         .where(
-            LogEntry.on_date == today, col(LogEntry.kind).in_([EntryKind.nap, EntryKind.sleep_check]),
+            LogEntry.on_date == TODAY, col(LogEntry.kind).in_([EntryKind.nap, EntryKind.sleep_check]),
             col(LogEntry.voided_at).is_(None), col(LogEntry.replaced).is_(False),
         )
         .cte("ranked_entry")
@@ -170,14 +182,14 @@ def children_today(session: Session, today: date) -> list[ChildToday]:
     nap, check = aliased(LogEntry), aliased(LogEntry)
     # Only a child present is due a midday check: whether it had one comes with its arrival (in that room).
     checked = (
-        select(MiddayCheck.child_id, MiddayCheck.room_id).where(MiddayCheck.on_date == today)
+        select(MiddayCheck.child_id, MiddayCheck.room_id).where(MiddayCheck.on_date == TODAY)
         .group_by(MiddayCheck.child_id, MiddayCheck.room_id).subquery()
     )
-    rows = session.exec(
+    return (
         select(Child, Attendance, Absence, checked.c.child_id.is_not(None), nap, check)
         .select_from(in_today)
         .join(Child, Child.id == in_today.c.child_id)
-        .outerjoin(Attendance, (Attendance.child_id == Child.id) & (Attendance.on_date == today))
+        .outerjoin(Attendance, (Attendance.child_id == Child.id) & (Attendance.on_date == TODAY))
         .outerjoin(Absence, (Absence.child_id == Child.id) & current_absence)
         .outerjoin(checked, (checked.c.child_id == Attendance.child_id) & (checked.c.room_id == Attendance.room_id))
         .outerjoin(latest_nap, (latest_nap.c.child_id == Child.id) & (latest_nap.c.kind == EntryKind.nap)
@@ -187,9 +199,7 @@ def children_today(session: Session, today: date) -> list[ChildToday]:
                    & (latest_check.c.rank == 1))
         .outerjoin(check, check.id == latest_check.c.id)
         .order_by(Child.full_name, Child.id)
-    ).all()
-    return [ChildToday(child, attendance, absence, bool(checked), last_nap, last_check)
-            for child, attendance, absence, checked, last_nap, last_check in rows]
+    )
 
 
 def absences_of(children: list[ChildToday]) -> list[tuple[Absence, Child]]:

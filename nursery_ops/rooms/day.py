@@ -45,6 +45,7 @@ from nursery_ops.dailylog.models import (
     OutdoorTime,
 )
 from nursery_ops.dailylog.rules import sleep_check_overdue
+from nursery_ops.db import end_writes
 from nursery_ops.enrolment.models import CareType, Enrolment, EnrolmentStatus
 from nursery_ops.illness.models import Illness, MiddayCheck
 from nursery_ops.illness.service import TileHealth
@@ -398,7 +399,11 @@ def action_form(
 def after_action(
     request: Request, session: Session, actor: RoomActor, child_id: int | None = None, *, header: bool = True
 ) -> Response:
-    """`header=False` for an action that changes nothing the room header shows (a log entry): the tile alone."""
+    """`header=False` for an action that changes nothing the room header shows (a log entry): the tile alone.
+
+    Called once the action is committed: the next tablet's write goes ahead while this answer is built.
+    """
+    end_writes(session)
     if not is_htmx(request):
         return RedirectResponse(f"/rooms/{actor.room.id}", status_code=303)
     if child_id is not None and not header:

@@ -352,15 +352,24 @@ class Staffing:
 
 
 def staffing(session: Session, today: date, policy: Policy) -> Staffing:
-    """The register in one statement: each person with their profile, their roles (aggregated) and their
-    certificates not voided (outer-joined: a row per certificate, a few per person)."""
+    """The register in one statement: each person with their profile, their roles (aggregated) and the
+    newest certificate of each kind and name not voided (outer-joined: a row per kind, a few per person,
+    however many renewals the years have brought)."""
     roles_of_person = (
         select(func.aggregate_strings(PersonRole.role, ",")).where(PersonRole.person_id == Person.id).scalar_subquery()
     )
+    newest_certificates = (
+        select(StaffCertificate.person_id, StaffCertificate.kind, StaffCertificate.name,
+               func.max(StaffCertificate.valid_until).label("valid_until"))
+        .where(StaffCertificate.voided_at.is_(None))
+        .group_by(StaffCertificate.person_id, StaffCertificate.kind, StaffCertificate.name)
+        .subquery()
+    )
     rows = session.exec(
-        select(Person, StaffProfile, roles_of_person, StaffCertificate)
+        select(Person, StaffProfile, roles_of_person, newest_certificates.c.kind, newest_certificates.c.name,
+               newest_certificates.c.valid_until)
         .outerjoin(StaffProfile, StaffProfile.person_id == Person.id)
-        .outerjoin(StaffCertificate, (StaffCertificate.person_id == Person.id) & StaffCertificate.voided_at.is_(None))
+        .outerjoin(newest_certificates, newest_certificates.c.person_id == Person.id)
         .where(
             Person.active.is_(True),
             StaffProfile.barred_at.is_(None),
@@ -370,26 +379,24 @@ def staffing(session: Session, today: date, policy: Policy) -> Staffing:
         .order_by(Person.full_name, Person.id)
     ).all()
     accounts: dict[int, Account] = {}
-    for person, profile, roles, _certificate in rows:
+    newest: dict[tuple[int, CertificateKind, str], date] = {}  # the latest valid_until of each kind and name
+    for person, profile, roles, kind, name, valid_until in rows:
         if person.id not in accounts:
             found = frozenset(Role(role) for role in roles.split(",")) if roles else frozenset()
             accounts[person.id] = Account(person, found, None, profile)
+        if kind is not None:
+            newest[(person.id, kind, name)] = valid_until
     working = list(accounts.values())
-    newest: dict[tuple[int, CertificateKind, str], StaffCertificate] = {}
-    for certificate in (certificate for *_found, certificate in rows if certificate is not None):
-        key = (certificate.person_id, certificate.kind, certificate.name)
-        if key not in newest or certificate.valid_until > newest[key].valid_until:
-            newest[key] = certificate
     people = {found.person.id: found.person for found in working}
     warn_until = today + timedelta(days=policy.certificate_warning_days)
     expiring = sorted(
-        (CertificateWarning(people[c.person_id], c.kind, c.name, c.valid_until)
-         for c in newest.values() if today <= c.valid_until <= warn_until),
+        (CertificateWarning(people[person_id], kind, name, valid_until)
+         for (person_id, kind, name), valid_until in newest.items() if today <= valid_until <= warn_until),
         key=lambda warning: (warning.valid_until, warning.person.full_name),
     )
     valid: dict[int, set[CertificateKind]] = {}
-    for (person_id, kind, _name), certificate in newest.items():
-        if certificate_valid(False, certificate.valid_until, today):
+    for (person_id, kind, _name), valid_until in newest.items():
+        if certificate_valid(False, valid_until, today):
             valid.setdefault(person_id, set()).add(kind)
     missing = [
         (found.person, lacking) for found in working

@@ -111,7 +111,7 @@ def test_counts_at_the_top(health_world, client_for):
     assert "<strong>1</strong> feeding needs without" in html
 
 
-def test_the_page_reads_the_same_number_of_queries_for_more_children(world, client_for, session, engine):
+def test_the_page_reads_the_same_number_of_queries_for_more_children(world, client_for, session, engine, pages_built):
     health = client_for(world.health)
 
     def queries() -> int:
@@ -188,7 +188,8 @@ def test_the_day_sections_show_medication_and_open_incidents(world, client_for, 
 
 
 @pytest.mark.parametrize("more", [5, 20])
-def test_the_page_is_a_fixed_number_of_queries_with_exams_and_sick_children(world, client_for, session, queries, more):
+def test_the_page_is_a_fixed_number_of_queries_with_exams_and_sick_children(
+        world, client_for, session, queries, pages_built, more):
     from nursery_ops.attendance.models import Absence, AbsenceReason
 
     health = client_for(world.health)
@@ -262,7 +263,8 @@ def test_a_voided_requirement_is_not_awaited(world, client_for, session):
     assert "No return certificate is awaited." in section(client_for(world.health).get("/health").text, "return-certificates")
 
 
-def test_the_page_stays_a_fixed_number_of_queries_with_incidents_and_certificates(world, client_for, session, queries):
+def test_the_page_stays_a_fixed_number_of_queries_with_incidents_and_certificates(
+        world, client_for, session, queries, pages_built):
     from nursery_ops.health.models import ReturnCertificate
 
     health = client_for(world.health)
@@ -294,7 +296,8 @@ def test_the_page_is_one_audited_read(world, client_for, session):
     assert [(entry.actor_id, entry.entity, entry.child_id) for entry in reads] == [(world.health.id, "health_overview", None)]
 
 
-def test_the_page_sends_the_same_few_statements_with_more_children_and_months_of_history(world, client_for, session, queries):
+def test_the_page_sends_the_same_few_statements_with_more_children_and_months_of_history(
+        world, client_for, session, queries, pages_built):
     """Issue 10: the page's statements do not grow with the children nor with their history (sick days and
     returns, exams, measurements, closed illnesses), and stay few."""
     from nursery_ops.attendance.models import Absence, AbsenceReason, Attendance
