@@ -292,7 +292,7 @@ class NewKeyAfterChanges:
 # One page built at a time per worker: a tablet's tap (a write) shares the interpreter with one build
 # at most, instead of with every page being rebuilt after the last change.
 _building = threading.Lock()
-_rebuilding: set[tuple] = set()  # keys whose page of a minute before is being built anew
+_rebuilding: set[tuple] = set()  # keys being built anew: their page before is answered meanwhile (KeptPage.answers)
 
 
 def _key(request: Request, session: Session) -> tuple | None:
@@ -363,7 +363,8 @@ def kept_page(route: Callable[..., Response]) -> Callable[..., Awaitable[Respons
         kept = request.app.state.page_cache.get(key)
         if kept is not None and kept.answers(session.info[VERSIONS_KEY], rebuilding=key in _rebuilding):
             return await _answer_kept(kept)
-        rebuilding = kept is not None  # whoever else asks meanwhile gets the page before
+        # The first to build a kept page anew marks it, and whoever else asks meanwhile gets the page before.
+        rebuilding = kept is not None and key not in _rebuilding
         if rebuilding:
             _rebuilding.add(key)
         try:

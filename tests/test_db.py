@@ -117,13 +117,24 @@ async def _a_request_that_wrote(engine, *, commit: bool = True, end_in_thread: b
         return turn.ended, file_free, next_writer_went, [s for s in seen if s.startswith("BEGIN")]
 
 
+def _on_a_loop_of_its_own(coroutine):
+    """Run `coroutine` on a new event loop in a thread of its own, as a worker's (the browser tests leave one
+    running in this thread)."""
+    answer: list = []
+    thread = threading.Thread(target=lambda: answer.append(asyncio.run(coroutine)))
+    thread.start()
+    thread.join()
+    return answer[0]
+
+
 @pytest.mark.parametrize("end_in_thread", [False, True])
 def test_a_request_ends_its_write_turn_once_committed_and_reads_on_in_a_read_transaction(engine, end_in_thread):
-    ended, file_free, next_writer_went, begins = asyncio.run(_a_request_that_wrote(engine, end_in_thread=end_in_thread))
+    request = _a_request_that_wrote(engine, end_in_thread=end_in_thread)
+    ended, file_free, next_writer_went, begins = _on_a_loop_of_its_own(request)
     assert ended and file_free and next_writer_went
     assert begins == ["BEGIN"]  # not IMMEDIATE: no write lock to render the answer
 
 
 def test_a_request_with_changes_still_to_commit_keeps_its_turn(engine):
-    ended, file_free, next_writer_went, _begins = asyncio.run(_a_request_that_wrote(engine, commit=False))
+    ended, file_free, next_writer_went, _begins = _on_a_loop_of_its_own(_a_request_that_wrote(engine, commit=False))
     assert not ended and not file_free and not next_writer_went
