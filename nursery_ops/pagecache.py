@@ -80,7 +80,6 @@ ONE_TIME_FORM = b'name="form_token"'
 FRESH_FOR_S = 1.0
 REBUILT_BEHIND_S = 10.0  # while a page is built anew, the one before is answered to its key up to this old
 WROTE_COOKIE = "nursery_wrote"
-_SENDS_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class TableVersion(SQLModel, table=True):
@@ -274,7 +273,7 @@ class NewKeyAfterChanges:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in _SENDS_CHANGES:
+        if scope["type"] != "http" or scope["method"] in csrf.SAFE_METHODS:  # what the CSRF check lets by
             await self.app(scope, receive, send)
             return
 
